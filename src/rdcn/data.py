@@ -1,0 +1,213 @@
+"""Images: scikit-image's bundled colour photographs (no download), or any folder of images.
+
+The embedded set (sources and licences in ``data/README.md``) is split into training and held-out images *by
+photograph*, so nothing of a held-out photograph is ever seen in training. Experiments read seeded random crops
+(:class:`RandomCrops`) or whole photographs (:func:`photo`). A folder of the user's images (for instance ImageNet's
+validation set) is read with torchvision's ``ImageFolder`` (class sub-folders) or, for a flat folder, file by file;
+a missing or empty folder, or an unreadable file (named), is an error before any experiment starts.
+"""
+from __future__ import annotations
+
+import functools
+from pathlib import Path
+
+import numpy as np
+import torch
+import torch.nn.functional as F
+from torch.utils.data import Dataset
+
+#: name -> scikit-image loader. All are RGB uint8 photographs that ship inside scikit-image.
+PHOTOS = {
+    "chelsea": "chelsea",
+    "coffee": "coffee",
+    "rocket": "rocket",
+    "astronaut": "astronaut",
+    "motorcycle": "stereo_motorcycle",
+    "hubble_deep_field": "hubble_deep_field",
+    "retina": "retina",
+    "immunohistochemistry": "immunohistochemistry",
+}
+#: The held-out photographs (the cat first: the paper's running example). All others are training photographs.
+HELD_OUT = ("chelsea", "coffee", "rocket")
+SPLITS = ("train", "held_out", "all")
+IMAGE_SUFFIXES = (".jpg", ".jpeg", ".png", ".ppm", ".bmp", ".pgm", ".tif", ".tiff", ".webp", ".jpe")
+
+
+def photo_names(split: str = "all") -> tuple[str, ...]:
+    """The embedded photographs of ``split`` (one of :data:`SPLITS`)."""
+    if split not in SPLITS:
+        raise ValueError(f"split must be one of {list(SPLITS)}, got {split!r}")
+    if split == "held_out":
+        return HELD_OUT
+    if split == "train":
+        return tuple(n for n in PHOTOS if n not in HELD_OUT)
+    return tuple(PHOTOS)
+
+
+@functools.lru_cache(maxsize=None)
+def _photo_array(name: str) -> np.ndarray:
+    import skimage.data
+
+    if name not in PHOTOS:
+        raise ValueError(f"photo must be one of {list(PHOTOS)}, got {name!r}")
+    image = getattr(skimage.data, PHOTOS[name])()
+    image = image[0] if isinstance(image, tuple) else image  # stereo_motorcycle: (left, right, disparity)
+    return np.ascontiguousarray(image[..., :3])
+
+
+def to_tensor(image: np.ndarray) -> torch.Tensor:
+    """uint8 H×W×3 (or H×W) array → float32 3×H×W tensor in [0, 1]."""
+    array = np.asarray(image)
+    if array.ndim == 2:
+        array = np.repeat(array[..., None], 3, axis=2)
+    return torch.from_numpy(np.ascontiguousarray(array[..., :3])).permute(2, 0, 1).float() / 255.0
+
+
+def resize(image: torch.Tensor, size: int) -> torch.Tensor:
+    """Resize a (…, C, H, W) tensor to ``size``×``size`` (antialiased bilinear), clipped to [0, 1]."""
+    batched = image if image.ndim == 4 else image[None]
+    out = F.interpolate(batched, size=(size, size), mode="bilinear", antialias=True, align_corners=False)
+    out = out.clamp(0, 1)
+    return out if image.ndim == 4 else out[0]
+
+
+def center_square(image: torch.Tensor) -> torch.Tensor:
+    """The largest centred square of a (…, C, H, W) tensor."""
+    h, w = image.shape[-2:]
+    s = min(h, w)
+    top, left = (h - s) // 2, (w - s) // 2
+    return image[..., top : top + s, left : left + s]
+
+
+def photo(name: str, size: int | None = None) -> torch.Tensor:
+    """Embedded photograph ``name`` as a 3×H×W tensor in [0, 1]; with ``size``, its centre square resized."""
+    image = to_tensor(_photo_array(name))
+    return image if size is None else resize(center_square(image), size)
+
+
+def photos(names, size: int) -> torch.Tensor:
+    """The centre squares of ``names`` resized to ``size``: an N×3×size×size batch."""
+    return torch.stack([photo(n, size) for n in names])
+
+
+class RandomCrops(Dataset):
+    """``n`` seeded random square crops of ``images`` (a list of 3×H×W tensors), each resized to ``size``.
+
+    Crop i depends only on (``seed``, i): its source image, side (``min_scale`` to 1 of the image's shorter side),
+    position and a horizontal flip are drawn from its own generator, so any subset or order gives the same crops.
+    """
+
+    def __init__(self, images: list[torch.Tensor], size: int, n: int, seed: int = 0, min_scale: float = 0.3):
+        if not images:
+            raise ValueError("RandomCrops needs at least one image")
+        for name, value in (("size", size), ("n", n)):
+            if not isinstance(value, int) or value < 1:
+                raise ValueError(f"{name} must be a positive integer, got {value!r}")
+        if not 0 < min_scale <= 1:
+            raise ValueError(f"min_scale must lie in (0, 1], got {min_scale!r}")
+        self.images, self.size, self.n, self.seed, self.min_scale = list(images), size, n, seed, min_scale
+
+    def __len__(self) -> int:
+        return self.n
+
+    def __getitem__(self, i: int) -> torch.Tensor:
+        if not 0 <= i < self.n:
+            raise IndexError(i)
+        gen = torch.Generator().manual_seed(self.seed * 1_000_003 + i)
+        image = self.images[int(torch.randint(len(self.images), (1,), generator=gen))]
+        h, w = image.shape[-2:]
+        short = min(h, w)
+        scale = self.min_scale + (1 - self.min_scale) * float(torch.rand(1, generator=gen))
+        side = max(1, int(round(short * scale)))
+        top = int(torch.randint(h - side + 1, (1,), generator=gen))
+        left = int(torch.randint(w - side + 1, (1,), generator=gen))
+        crop = image[:, top : top + side, left : left + side]
+        if float(torch.rand(1, generator=gen)) < 0.5:
+            crop = crop.flip(-1)
+        return resize(crop, self.size)
+
+    def batch(self, indices) -> torch.Tensor:
+        return torch.stack([self[int(i)] for i in indices])
+
+
+def embedded_crops(split: str, size: int, n: int, seed: int = 0) -> RandomCrops:
+    """Seeded random crops of the embedded photographs of ``split``."""
+    return RandomCrops([photo(name) for name in photo_names(split)], size, n, seed)
+
+
+def _image_files(root: Path) -> list[Path]:
+    return sorted(p for p in root.rglob("*") if p.is_file() and p.suffix.lower() in IMAGE_SUFFIXES)
+
+
+def folder_images(data_dir: str | Path, n: int | None = None, size: int | None = None, seed: int = 0) -> list[torch.Tensor]:
+    """Read images from ``data_dir``: with class sub-folders through torchvision's ``ImageFolder``, else every
+    image file in it. With ``n``, a seeded random choice of n files; with ``size``, centre squares resized.
+
+    Raises FileNotFoundError for a missing folder, ValueError for a folder with no images (or fewer than ``n``)
+    and for a file that cannot be decoded (naming it). Every chosen file is decoded before anything is returned.
+    """
+    from PIL import Image
+    from torchvision.datasets import ImageFolder
+
+    root = Path(data_dir).expanduser()
+    if not root.is_dir():
+        raise FileNotFoundError(f"data_dir {str(data_dir)!r} is not a folder")
+    has_classes = any(p.is_dir() for p in root.iterdir())
+    if has_classes:
+        try:
+            files = [Path(path) for path, _ in ImageFolder(str(root), allow_empty=True).samples]
+        except (FileNotFoundError, RuntimeError) as error:
+            raise ValueError(f"data_dir {str(data_dir)!r}: {error}") from None
+    else:
+        files = _image_files(root)
+    if not files:
+        raise ValueError(f"data_dir {str(data_dir)!r} holds no image files (looked for {', '.join(IMAGE_SUFFIXES)})")
+    if n is not None:
+        if n > len(files):
+            raise ValueError(f"asked for {n} images but data_dir {str(data_dir)!r} holds only {len(files)}")
+        order = torch.randperm(len(files), generator=torch.Generator().manual_seed(seed))[:n]
+        files = [files[int(i)] for i in order]
+    images = []
+    for path in files:
+        try:
+            with Image.open(path) as handle:
+                array = np.asarray(handle.convert("RGB"))
+        except Exception as error:  # PIL raises several types for a bad file
+            raise ValueError(f"cannot read image file {str(path)!r}: {error}") from None
+        image = to_tensor(array)
+        images.append(image if size is None else resize(center_square(image), size))
+    return images
+
+
+#: Where Debian's ``dataset-fashion-mnist`` package puts the four files (the set-up installs it where apt exists).
+FASHION_MNIST_DEBIAN = Path("/usr/share/datasets/fashion-mnist")
+FASHION_MNIST_CLASSES = ("T-shirt/top", "Trouser", "Pullover", "Dress", "Coat", "Sandal", "Shirt", "Sneaker", "Bag",
+                         "Ankle boot")
+
+
+def fashion_mnist(train: bool, root: str | Path | None = None):
+    """Fashion-MNIST through ``torchvision.datasets.FashionMNIST``: 28×28 uint8 images and labels.
+
+    The files come from Debian's ``dataset-fashion-mnist`` package (decompressed once into ``root``, by default
+    ``data/cache``); where that package is absent, torchvision downloads them (needs network). ``.data`` is an
+    N×28×28 uint8 tensor, ``.targets`` the labels.
+    """
+    import gzip
+    import shutil
+
+    from torchvision.datasets import FashionMNIST
+
+    from . import paths
+
+    root = Path(root) if root is not None else paths.cache_dir()
+    raw = root / "FashionMNIST" / "raw"
+    if FASHION_MNIST_DEBIAN.is_dir():
+        raw.mkdir(parents=True, exist_ok=True)
+        for source in FASHION_MNIST_DEBIAN.glob("*-ubyte.gz"):
+            target = raw / source.stem
+            if not target.is_file():
+                with gzip.open(source) as fin, open(target.with_suffix(".part"), "wb") as fout:
+                    shutil.copyfileobj(fin, fout)
+                target.with_suffix(".part").rename(target)
+        return FashionMNIST(str(root), train=train, download=False)
+    return FashionMNIST(str(root), train=train, download=True)

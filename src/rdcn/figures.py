@@ -1,0 +1,78 @@
+"""Matplotlib helpers shared by the chapters (Agg backend): image grids and mean ± std curves.
+
+Each returns the figure, so a notebook cell is one call; the caption lives in the notebook's MyST figure.
+"""
+from __future__ import annotations
+
+import matplotlib
+
+matplotlib.use("Agg")
+import matplotlib.pyplot as plt  # noqa: E402
+import numpy as np  # noqa: E402
+import torch  # noqa: E402
+
+
+def displayable(image) -> np.ndarray:
+    """A C×H×W (C = 1 or 3) tensor/array, or H×W, as an H×W(×3) array in [0, 1] (outside values clipped)."""
+    array = image.detach().cpu().float().numpy() if isinstance(image, torch.Tensor) else np.asarray(image, float)
+    if array.ndim == 3:
+        array = array[0] if array.shape[0] == 1 else np.moveaxis(array, 0, -1)
+    return np.clip(array, 0, 1)
+
+
+def stretch(image) -> np.ndarray:
+    """Min-max an image to [0, 1] for display (a random DCN's output has an arbitrary scale and offset)."""
+    array = image.detach().cpu().double().numpy() if isinstance(image, torch.Tensor) else np.asarray(image, float)
+    span = array.max() - array.min()
+    return (array - array.min()) / span if span > 0 else np.zeros_like(array)
+
+
+def image_grid(rows, titles=None, row_labels=None, size: float = 1.9, cmap: str = "gray"):
+    """A grid of images: ``rows`` is a list of rows, each a list of images (see :func:`displayable`);
+    ``titles`` one per column (or a list of lists, one per image), ``row_labels`` one per row."""
+    nrows, ncols = len(rows), max(len(r) for r in rows)
+    fig, axes = plt.subplots(nrows, ncols, figsize=(size * ncols, size * nrows + 0.3), squeeze=False)
+    for i, row in enumerate(rows):
+        for j in range(ncols):
+            ax = axes[i][j]
+            ax.set_xticks([]), ax.set_yticks([])
+            for side in ax.spines.values():
+                side.set_visible(False)
+            if j >= len(row) or row[j] is None:
+                continue
+            ax.imshow(displayable(row[j]), cmap=cmap, vmin=0, vmax=1, interpolation="nearest")
+            title = titles[i][j] if titles and isinstance(titles[0], (list, tuple)) else (
+                titles[j] if titles and i == 0 else None)
+            if title:
+                ax.set_title(title, fontsize=9)
+        if row_labels:
+            axes[i][0].set_ylabel(row_labels[i], fontsize=9)
+    fig.tight_layout()
+    return fig
+
+
+def mean_std_curves(x, series: dict, xlabel: str, ylabel: str, ax=None, logx: bool = False, logy: bool = False,
+                    title: str | None = None):
+    """One line per ``series`` entry (label → (mean, std) or label → values) with a ±std band."""
+    if ax is None:
+        fig, ax = plt.subplots(figsize=(5, 3.4))
+    for label, values in series.items():
+        if isinstance(values, tuple) and len(values) == 2:
+            mean, std = (np.asarray(v, float) for v in values)
+        else:
+            mean, std = np.asarray(values, float), None
+        xs = np.asarray(x[label] if isinstance(x, dict) else x, float)
+        (line,) = ax.plot(xs, mean, marker="o", markersize=3, label=label)
+        if std is not None:
+            ax.fill_between(xs, mean - std, mean + std, color=line.get_color(), alpha=0.2)
+    ax.set_xlabel(xlabel), ax.set_ylabel(ylabel)
+    if logx:
+        ax.set_xscale("log")
+    if logy:
+        ax.set_yscale("log")
+    if title:
+        ax.set_title(title, fontsize=10)
+    ax.grid(alpha=0.3)
+    ax.legend(fontsize=8)
+    ax.figure.tight_layout()
+    return ax.figure
