@@ -355,3 +355,32 @@ def truncate(encoder: nn.Sequential, name: str) -> nn.Sequential:
         end += 1
     return encoder[: end + 1]
 
+
+
+def cnn_dcn_table(model: CNNDCN, size: int | tuple[int, int], in_channels: int = 3) -> list[dict]:
+    """Every module of a CNN-DCN with the shape it outputs for a ``size`` input: the layer tables of He et al.
+    §2.1 (Fig. 1), computed by running the model (on the meta device: shapes only, no compute)."""
+    size = (size, size) if isinstance(size, int) else tuple(size)
+    rows: list[dict] = []
+
+    def hook(part: str, name: str):
+        def record(module, args, output):
+            kind = type(module).__name__
+            rows.append(dict(part=part, layer=name, module=kind, shape=tuple(output.shape[1:])))
+        return record
+
+    meta = _to_meta(model)
+    handles = [m.register_forward_hook(hook("CNN", n)) for n, m in meta.encoder.named_children()]
+    handles += [m.register_forward_hook(hook("DCN", n)) for n, m in meta.decoder.steps.items()]
+    try:
+        meta(torch.zeros(1, in_channels, *size, device="meta"))
+    finally:
+        for handle in handles:
+            handle.remove()
+    return rows
+
+
+def _to_meta(model: nn.Module) -> nn.Module:
+    import copy
+
+    return copy.deepcopy(model).to("meta")

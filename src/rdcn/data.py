@@ -60,7 +60,7 @@ def to_tensor(image: np.ndarray) -> torch.Tensor:
     array = np.asarray(image)
     if array.ndim == 2:
         array = np.repeat(array[..., None], 3, axis=2)
-    return torch.from_numpy(np.ascontiguousarray(array[..., :3])).permute(2, 0, 1).float() / 255.0
+    return torch.from_numpy(np.array(array[..., :3])).permute(2, 0, 1).float() / 255.0
 
 
 def resize(image: torch.Tensor, size: int) -> torch.Tensor:

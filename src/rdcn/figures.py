@@ -76,3 +76,14 @@ def mean_std_curves(x, series: dict, xlabel: str, ylabel: str, ax=None, logx: bo
     ax.legend(fontsize=8)
     ax.figure.tight_layout()
     return ax.figure
+
+
+def markdown_table(rows: list[dict], columns: list[str] | None = None):
+    """Rows of dicts as a Markdown table (an IPython display object the book renders as a table)."""
+    from IPython.display import Markdown
+
+    columns = columns or list(rows[0])
+    cell = lambda v: f"{v:,}" if isinstance(v, int) and not isinstance(v, bool) else str(v)  # noqa: E731
+    lines = ["| " + " | ".join(columns) + " |", "|" + "---|" * len(columns)]
+    lines += ["| " + " | ".join(cell(row.get(c, "")) for c in columns) + " |" for row in rows]
+    return Markdown("\n".join(lines))

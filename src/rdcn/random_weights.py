@@ -35,7 +35,7 @@ def parameters(distribution: str, **params: float) -> dict[str, float]:
         raise ValueError(f"unknown parameter(s) {unknown} for {distribution!r}; allowed: {sorted(defaults)}")
     merged = {**defaults, **params}
     for name, value in merged.items():
-        if name != "low" and not value > 0:
+        if name not in ("low", "high") and not value > 0:
             raise ValueError(f"{distribution} parameter {name!r} must be positive, got {value!r}")
     if distribution == "uniform" and not merged["low"] < merged["high"]:
         raise ValueError(f"uniform needs low < high, got low={merged['low']}, high={merged['high']}")

@@ -1,0 +1,87 @@
+import pytest
+import torch
+from PIL import Image
+
+from rdcn import data
+
+
+def test_every_embedded_photo_loads_as_rgb_in_unit_range():
+    for name in data.photo_names("all"):
+        image = data.photo(name)
+        assert image.ndim == 3 and image.shape[0] == 3 and image.min() >= 0 and image.max() <= 1
+    assert data.photo("chelsea", 40).shape == (3, 40, 40)
+
+
+def test_split_is_disjoint_by_photograph_and_covers_all():
+    train, held = set(data.photo_names("train")), set(data.photo_names("held_out"))
+    assert not train & held
+    assert train | held == set(data.photo_names("all"))
+    assert data.photo_names("held_out")[0] == "chelsea"  # the cat, the paper's running example
+
+
+def test_random_crops_come_from_their_split_and_are_reproducible():
+    crops = data.embedded_crops("held_out", 24, 6, seed=3)
+    again = data.embedded_crops("held_out", 24, 6, seed=3)
+    assert torch.equal(crops.batch(range(6)), again.batch(range(6)))
+    assert crops[5].shape == (3, 24, 24)
+    assert not torch.equal(crops[0], data.embedded_crops("held_out", 24, 6, seed=4)[0])
+    assert torch.equal(crops[4], crops.batch([4])[0])  # a crop depends on its index only
+
+
+def test_crops_of_one_split_never_come_from_the_other():
+    train = data.embedded_crops("train", 16, 1, 0)
+    held_images = {id(img) for img in data.embedded_crops("held_out", 16, 1, 0).images}
+    assert all(id(img) not in held_images for img in train.images)
+    assert len(train.images) == len(data.photo_names("train"))
+
+
+def _write_images(folder, n, size=20):
+    folder.mkdir(parents=True, exist_ok=True)
+    for i in range(n):
+        Image.new("RGB", (size + i, size), (10 * i, 0, 0)).save(folder / f"img{i}.png")
+
+
+def test_flat_folder_and_class_folders(tmp_path):
+    _write_images(tmp_path / "flat", 3)
+    images = data.folder_images(tmp_path / "flat", size=16)
+    assert len(images) == 3 and images[0].shape == (3, 16, 16)
+    _write_images(tmp_path / "classes" / "cat", 2)
+    _write_images(tmp_path / "classes" / "dog", 2)
+    chosen = data.folder_images(tmp_path / "classes", n=3, seed=1)
+    assert len(chosen) == 3
+    assert all(torch.equal(a, b) for a, b in zip(chosen, data.folder_images(tmp_path / "classes", n=3, seed=1)))
+
+
+@pytest.mark.parametrize("setup, error, match", [
+    (lambda p: p / "missing", FileNotFoundError, r"data_dir '.*missing' is not a folder"),
+    (lambda p: (p / "empty").mkdir() or p / "empty", ValueError, r"data_dir '.*empty' holds no image files"),
+    (lambda p: (_write_images(p / "two", 2), p / "two")[1], ValueError, r"asked for 5 images but .* holds only 2"),
+])
+def test_bad_folders_are_clear_errors(tmp_path, setup, error, match):
+    folder = setup(tmp_path)
+    with pytest.raises(error, match=match):
+        data.folder_images(folder, n=5 if "two" in str(folder) else None)
+
+
+def test_unreadable_file_is_named(tmp_path):
+    _write_images(tmp_path / "imgs", 2)
+    (tmp_path / "imgs" / "broken.jpg").write_bytes(b"not a jpeg")
+    with pytest.raises(ValueError, match=r"cannot read image file '.*broken.jpg'"):
+        data.folder_images(tmp_path / "imgs")
+
+
+@pytest.mark.parametrize("call, match", [
+    (lambda: data.photo("lena"), r"photo must be one of \['chelsea'"),
+    (lambda: data.photo_names("test"), r"split must be one of \['train', 'held_out', 'all'\]"),
+    (lambda: data.embedded_crops("train", -4, 2), r"size must be a positive integer, got -4"),
+])
+def test_bad_arguments_are_clear_errors(call, match):
+    with pytest.raises(ValueError, match=match):
+        call()
+
+
+@pytest.mark.skipif(not data.FASHION_MNIST_DEBIAN.is_dir(), reason="Debian's dataset-fashion-mnist is not installed")
+def test_fashion_mnist_reads_the_debian_files():
+    test = data.fashion_mnist(train=False)
+    assert len(test) == 10_000 and test.data.shape == (10_000, 28, 28)
+    assert sorted(set(test.targets.tolist())) == list(range(10))
