@@ -1,8 +1,12 @@
 """Matplotlib helpers shared by the chapters (Agg backend): image grids and mean ± std curves.
 
 Each returns the figure, so a notebook cell is one call; the caption lives in the notebook's MyST figure.
+Inside a Jupyter kernel, importing this module also registers the PNG formatter for figures (which the Agg
+backend does not), so ``glue("key", fig)`` stores an image the book can show.
 """
 from __future__ import annotations
+
+import sys
 
 import matplotlib
 
@@ -10,6 +14,17 @@ matplotlib.use("Agg")
 import matplotlib.pyplot as plt  # noqa: E402
 import numpy as np  # noqa: E402
 import torch  # noqa: E402
+
+
+def _register_png_formatter() -> None:
+    ipython = sys.modules.get("IPython")
+    if ipython is not None and ipython.get_ipython() is not None:
+        from matplotlib_inline.backend_inline import set_matplotlib_formats
+
+        set_matplotlib_formats("png")
+
+
+_register_png_formatter()
 
 
 def displayable(image) -> np.ndarray:
