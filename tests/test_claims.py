@@ -26,7 +26,14 @@ REQUIRED = {
                             "random_filters_classify_above_chance_below_learned", "random_coherence_below_learned",
                             "iht_random_no_worse_than_learned"],
 }
-MUST_ASSERT = {chapter: set(ids) for chapter, ids in REQUIRED.items() if chapter != "random_cnn_trained_dcn"}
+#: Claims the issues expected the book profile to show which, measured, do not hold: their chapters say so with the
+#: numbers and the claim's note says why. They are reported, not asserted (never tuned away).
+DISAGREEMENTS = {
+    "random_cnn_random_dcn": {"variant_ssim_rises_with_width", "simplified_matches_full", "ssim_falls_with_depth"},
+    "compressive_sensing": {"random_coherence_below_learned", "iht_random_no_worse_than_learned"},
+}
+MUST_ASSERT = {chapter: set(ids) - DISAGREEMENTS.get(chapter, set())
+               for chapter, ids in REQUIRED.items() if chapter != "random_cnn_trained_dcn"}
 
 
 def _results():

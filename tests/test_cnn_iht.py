@@ -1,0 +1,121 @@
+"""rdcn.cnn_iht: the linear decoder of a VGG cut at poolK, IHT reconstruction, activation density, coherence."""
+import math
+
+import pytest
+import torch
+from torch import nn
+
+from rdcn import architectures as A, cnn_iht, random_weights as rw
+from rdcn.architectures import Conv, Pool
+
+
+def _vgg(width=1 / 16):
+    return rw.randomize_(A.build_encoder(A.architecture("vgg16", width=width)), "gaussian", 0)
+
+
+def _images(n=2, size=18, seed=0):
+    return torch.rand(n, 3, size, size, generator=torch.Generator().manual_seed(seed))
+
+
+def _inner(a, b):
+    return float((a.double() * b.double()).sum())
+
+
+@pytest.mark.parametrize("support", ["known", "fixed"])
+@pytest.mark.parametrize("layer", ["pool1", "pool3"])
+def test_analysis_is_the_adjoint_of_synthesis(support, layer):
+    x = _images()
+    model = cnn_iht.LinearCNN(_vgg(), layer, x, support)
+    b = model.analysis(x)
+    z = torch.randn(b.shape, generator=torch.Generator().manual_seed(1))
+    y = model.synthesis(z)
+    assert y.shape == x.shape
+    assert math.isclose(_inner(y, x), _inner(z, b), rel_tol=1e-4)
+
+
+def test_one_step_code_is_the_cnn_layer_itself():
+    """For one conv and one pooling, no bias: ReLU of 𝕄_known(Φᵀx), pooled, is exactly the CNN's pool1 output."""
+    layers = (Conv("conv1_1", 3, 6, 3), Pool("pool1", 2, 2, ceil_mode=True))
+    encoder = rw.randomize_(A.build_encoder(layers), "gaussian", 3)
+    x = _images(size=9)
+    model = cnn_iht.LinearCNN(encoder, "pool1", x, "known")
+    code = model.project(model.analysis(x)).clamp_min(0)
+    pooled = nn.functional.max_pool2d(code, 2, 2, ceil_mode=True)
+    torch.testing.assert_close(pooled, encoder(x))
+
+
+def test_known_positions_are_the_encoders_switches():
+    encoder, x = _vgg(), _images()
+    model = cnn_iht.LinearCNN(encoder, "pool2", x, "known")
+    before_pool2 = A.truncate(encoder, "conv2")(x)
+    switches = nn.functional.max_pool2d(before_pool2, 2, 2, ceil_mode=True, return_indices=True)[1]
+    assert torch.equal(model.steps[-1][2]["positions"], switches)
+
+
+def test_reconstruction_error_starts_at_one_and_never_grows():
+    x = _images()
+    images, errors = cnn_iht.reconstruct(_vgg(1 / 8), "pool1", x, iterations=8)
+    assert images.shape == x.shape and errors.shape == (9, 2)
+    assert torch.equal(errors[0], torch.ones(2))
+    assert bool((errors[1:] <= errors[:-1] + 1e-6).all())
+    assert float(errors[-1].max()) < 0.9
+    again = cnn_iht.reconstruct(_vgg(1 / 8), "pool1", x, iterations=8)[1]
+    torch.testing.assert_close(errors, again)
+
+
+def test_linear_cnn_rejects_what_it_cannot_model():
+    x = _images()
+    with pytest.raises(ValueError, match="support must be one of"):
+        cnn_iht.LinearCNN(_vgg(), "pool1", x, "oracle")
+    with pytest.raises(ValueError, match="poolK"):
+        cnn_iht.LinearCNN(_vgg(), "conv2", x)
+    alexnet = A.build_encoder(A.architecture("alexnet", width=0.1))
+    with pytest.raises(ValueError, match="stride-1"):
+        cnn_iht.LinearCNN(alexnet, "pool1", _images(size=67))
+    overlapping = A.build_encoder((Conv("conv1", 3, 4, 3), Pool("pool1", 3, 2, ceil_mode=False)))
+    with pytest.raises(ValueError, match="non-overlapping"):
+        cnn_iht.LinearCNN(overlapping, "pool1", x)
+
+
+def test_activation_density_per_conv():
+    encoder = _vgg()
+    density = cnn_iht.activation_density(encoder, _images())
+    assert list(density) == [c.name for c in A.convs(A.architecture("vgg16"))]
+    assert all(0 < v < 1 for v in density.values())
+    with torch.no_grad():
+        encoder.conv1_1.bias.fill_(-1e6)  # every conv1_1 unit off
+    assert cnn_iht.activation_density(encoder, _images())["conv1_1"] == 0.0
+
+
+def test_layer_coherence_names_every_conv():
+    coherence = cnn_iht.layer_coherence(_vgg(1 / 8))
+    assert list(coherence) == [c.name for c in A.convs(A.architecture("vgg16"))]
+    assert all(0 < c["mean"] < c["max"] <= 1 for c in coherence.values())
+    with pytest.raises(ValueError, match="no convolution"):
+        cnn_iht.layer_coherence(nn.Sequential(nn.ReLU()))
+
+
+def test_encoder_input_and_displayed():
+    photos = _images(size=8)
+    gray = cnn_iht.encoder_input(photos, dict(dataset="Fashion-MNIST", normalize=None))
+    assert torch.equal(gray[:, 0], gray[:, 1]) and torch.equal(gray[:, 1], gray[:, 2])
+    torch.testing.assert_close(gray[:, 0], sum(w * photos[:, i] for i, w in enumerate(cnn_iht.GRAY)))
+    imagenet = dict(dataset="ImageNet-1K", normalize=dict(mean=(0.5, 0.4, 0.3), std=(0.2, 0.3, 0.4)))
+    normalized = cnn_iht.encoder_input(photos, imagenet)
+    torch.testing.assert_close(normalized[:, 2], (photos[:, 2] - 0.3) / 0.4)
+    torch.testing.assert_close(cnn_iht.displayed(normalized, imagenet), photos)
+
+
+def test_photographs(tmp_path):
+    images, text = cnn_iht.photographs("book", "", 16, 2)
+    assert images.shape == (2, 3, 16, 16) and "chelsea" in text
+    with pytest.raises(ValueError, match="held-out"):
+        cnn_iht.photographs("book", "", 16, 4)
+    from PIL import Image
+
+    for i in range(3):
+        Image.new("RGB", (20, 24), (40 * i, 0, 0)).save(tmp_path / f"{i}.png")
+    images, text = cnn_iht.photographs("paper", str(tmp_path), 16, 2)
+    assert images.shape == (2, 3, 16, 16) and str(tmp_path) in text
+    with pytest.raises(FileNotFoundError):
+        cnn_iht.photographs("paper", str(tmp_path / "missing"), 16, 2)
