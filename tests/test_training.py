@@ -1,0 +1,135 @@
+"""DCN training (rdcn.training): loss, determinism, checkpoint and resume."""
+import pytest
+import torch
+
+from rdcn import architectures, cache, random_weights, training
+
+LAYERS = architectures.cut(architectures.architecture("vgg16", width=1 / 16), "conv2")
+SCHEDULE = training.Schedule(iterations=6, batch=3, lr=1e-3, weight_decay=1e-4, eval_every=2, checkpoint_every=2)
+
+
+def _problem(seed=0):
+    images = torch.rand(10, 3, 16, 16, generator=torch.Generator().manual_seed(seed))
+    encoder = random_weights.randomize_(architectures.build_encoder(LAYERS), "gaussian", 0, sigma=0.2)
+    return encoder, architectures.build_decoder(LAYERS), images[:7], images[7:]
+
+
+def _weights(module):
+    return [t.clone() for t in module.state_dict().values()]
+
+
+def _same(a, b):
+    return len(a) == len(b) and all(torch.equal(x, y) for x, y in zip(a, b))
+
+
+def test_sse_is_the_per_image_sum_of_squares():
+    a, b = torch.zeros(2, 3, 4, 4), torch.ones(2, 3, 4, 4)
+    b[1] *= 2
+    assert training.sse(a, b).tolist() == [48.0, 192.0]
+    with pytest.raises(ValueError, match="differ in shape"):
+        training.sse(a, b[:, :1])
+
+
+def test_history_lengths_and_training_lowers_the_loss():
+    encoder, decoder, train, held = _problem()
+    schedule = training.Schedule(40, 4, 3e-3, 0.0, 10, 100)
+    history = training.train_dcn(encoder, decoder, train, held, schedule, seed=0)
+    assert len(history["train"]) == 40 and history["held_out_at"] == [1, 11, 21, 31]
+    assert sum(history["train"][-5:]) < sum(history["train"][:5])
+
+
+def test_same_seed_same_weights_other_seed_other_weights():
+    runs = []
+    for seed in (0, 0, 1):
+        encoder, decoder, train, held = _problem()
+        training.train_dcn(encoder, decoder, train, held, SCHEDULE, seed=seed)
+        runs.append(_weights(decoder))
+    assert _same(runs[0], runs[1]) and not _same(runs[0], runs[2])
+
+
+def test_an_interrupted_run_resumes_to_the_same_final_weights(tmp_path):
+    encoder, decoder, train, held = _problem()
+    reference = training.train_dcn(encoder, decoder, train, held, SCHEDULE, seed=0)
+    expected = _weights(decoder)
+
+    class Interrupt(Exception):
+        pass
+
+    def stop_at_5(i):
+        if i == 5:
+            raise Interrupt
+
+    path = tmp_path / "run.pt"
+    encoder, decoder, train, held = _problem()
+    with pytest.raises(Interrupt):
+        training.train_dcn(encoder, decoder, train, held, SCHEDULE, seed=0, checkpoint=path, callback=stop_at_5)
+    assert cache.load(path)["iteration"] == 4  # the last checkpoint before the interruption
+    encoder, decoder, train, held = _problem()
+    seen = []
+    history = training.train_dcn(encoder, decoder, train, held, SCHEDULE, seed=0, checkpoint=path,
+                                 callback=seen.append)
+    assert seen == [5, 6]  # resumed after the checkpoint, lost nothing
+    assert _same(_weights(decoder), expected) and history == reference
+
+
+def test_a_finished_checkpoint_is_the_cached_model(tmp_path):
+    path = tmp_path / "run.pt"
+    encoder, decoder, train, held = _problem()
+    first = training.train_dcn(encoder, decoder, train, held, SCHEDULE, seed=0, checkpoint=path)
+    encoder, again, train, held = _problem()
+    second = training.train_dcn(encoder, again, train, held, SCHEDULE, seed=0, checkpoint=path,
+                                callback=lambda i: pytest.fail("retrained a finished run"))
+    assert first == second and _same(_weights(decoder), _weights(again))
+
+
+def test_a_corrupt_checkpoint_is_reported_and_the_run_starts_over(tmp_path):
+    encoder, decoder, train, held = _problem()
+    training.train_dcn(encoder, decoder, train, held, SCHEDULE, seed=0)
+    expected = _weights(decoder)
+    path = tmp_path / "run.pt"
+    path.write_bytes(b"\x00garbage")
+    encoder, decoder, train, held = _problem()
+    with pytest.warns(cache.CorruptCacheWarning, match="run.pt"):
+        training.train_dcn(encoder, decoder, train, held, SCHEDULE, seed=0, checkpoint=path)
+    assert _same(_weights(decoder), expected)
+
+
+def test_a_checkpoint_of_another_model_is_reported_and_replaced(tmp_path):
+    path = tmp_path / "run.pt"
+    cache.save(path, {"decoder": {"w": torch.zeros(1)}, "iteration": 2})
+    encoder, decoder, train, held = _problem()
+    with pytest.warns(cache.CorruptCacheWarning):
+        training.train_dcn(encoder, decoder, train, held, SCHEDULE, seed=0, checkpoint=path)
+    assert cache.load(path)["iteration"] == SCHEDULE.iterations
+
+
+def test_datasets_with_batch_are_accepted():
+    class Images:
+        def __init__(self, x):
+            self.x = x
+
+        def __len__(self):
+            return len(self.x)
+
+        def batch(self, indices):
+            return self.x[indices]
+
+    encoder, decoder, train, held = _problem()
+    history = training.train_dcn(encoder, decoder, Images(train), held, SCHEDULE, seed=0)
+    encoder, decoder2, train, held = _problem()
+    assert history == training.train_dcn(encoder, decoder2, train, held, SCHEDULE, seed=0)
+
+
+@pytest.mark.parametrize("field, value", [("iterations", 0), ("batch", -1), ("eval_every", 1.5), ("lr", 0.0),
+                                          ("weight_decay", -1.0)])
+def test_bad_schedule_values_are_named(field, value):
+    kwargs = dict(iterations=1, batch=1, lr=1e-3, weight_decay=0.0, eval_every=1, checkpoint_every=1)
+    kwargs[field] = value
+    with pytest.raises(ValueError, match=field):
+        training.Schedule(**kwargs)
+
+
+def test_empty_image_sets_are_errors():
+    encoder, decoder, train, held = _problem()
+    with pytest.raises(ValueError, match="at least one image"):
+        training.train_dcn(encoder, decoder, train[:0], held, SCHEDULE, seed=0)
