@@ -63,6 +63,15 @@ def test_bad_folders_are_clear_errors(tmp_path, setup, error, match):
         data.folder_images(folder, n=5 if "two" in str(folder) else None)
 
 
+def test_image_files_read_lazily_and_name_a_bad_file_when_read(tmp_path):
+    _write_images(tmp_path / "imgs", 2)
+    (tmp_path / "imgs" / "broken.png").write_bytes(b"not a png")
+    files = data.ImageFiles(tmp_path / "imgs", size=8)
+    assert len(files) == 3 and files.batch([1, 2]).shape == (2, 3, 8, 8)
+    with pytest.raises(ValueError, match=r"cannot read image file '.*broken.png'"):
+        files[0]
+
+
 def test_unreadable_file_is_named(tmp_path):
     _write_images(tmp_path / "imgs", 2)
     (tmp_path / "imgs" / "broken.jpg").write_bytes(b"not a jpeg")

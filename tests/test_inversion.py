@@ -104,18 +104,6 @@ def test_paper_configuration_builds_and_runs_a_step_at_tiny_size(tmp_path):
     assert np.isfinite(X.generalization(inv)["held_out"])
 
 
-def test_image_files_reports_missing_folders_and_unreadable_files(tmp_path):
-    with pytest.raises(FileNotFoundError, match="does not exist"):
-        inversion.ImageFiles(tmp_path / "none", 1, 8, 0)
-    (tmp_path / "few").mkdir()
-    with pytest.raises(ValueError, match="holds 0 image files"):
-        inversion.ImageFiles(tmp_path / "few", 1, 8, 0)
-    (tmp_path / "few" / "bad.png").write_bytes(b"not a png")
-    files = inversion.ImageFiles(tmp_path / "few", 1, 8, 0)
-    with pytest.raises(ValueError, match="bad.png"):
-        files.batch([0])
-
-
 def test_smooth_and_loss_curves():
     assert inversion.smooth([1.0, 3.0, 5.0, 7.0], 2) == [1.0, 2.0, 4.0, 6.0]
     X = inversion.Experiments("smoke")

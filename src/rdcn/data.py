@@ -135,48 +135,59 @@ def embedded_crops(split: str, size: int, n: int, seed: int = 0) -> RandomCrops:
     return RandomCrops([photo(name) for name in photo_names(split)], size, n, seed)
 
 
-def _image_files(root: Path) -> list[Path]:
-    return sorted(p for p in root.rglob("*") if p.is_file() and p.suffix.lower() in IMAGE_SUFFIXES)
+class ImageFiles(Dataset):
+    """Image files of ``data_dir``, each read on demand as a 3×H×W tensor in [0, 1] (with ``size``, its centre
+    square resized): with class sub-folders through torchvision's ``ImageFolder``, else every image file in it.
+    With ``n``, a seeded random choice of n files. For folders too large to hold in memory (ImageNet).
+
+    Raises FileNotFoundError for a missing folder and ValueError for a folder with no images (or fewer than
+    ``n``); reading a file that cannot be decoded raises ValueError naming it.
+    """
+
+    def __init__(self, data_dir: str | Path, n: int | None = None, size: int | None = None, seed: int = 0):
+        from torchvision.datasets import ImageFolder
+
+        root = Path(data_dir).expanduser()
+        if not root.is_dir():
+            raise FileNotFoundError(f"data_dir {str(data_dir)!r} is not a folder")
+        if any(p.is_dir() for p in root.iterdir()):
+            try:
+                files = [Path(path) for path, _ in ImageFolder(str(root), allow_empty=True).samples]
+            except (FileNotFoundError, RuntimeError) as error:
+                raise ValueError(f"data_dir {str(data_dir)!r}: {error}") from None
+        else:
+            files = sorted(p for p in root.iterdir() if p.is_file() and p.suffix.lower() in IMAGE_SUFFIXES)
+        if not files:
+            raise ValueError(f"data_dir {str(data_dir)!r} holds no image files (looked for {', '.join(IMAGE_SUFFIXES)})")
+        if n is not None:
+            if n > len(files):
+                raise ValueError(f"asked for {n} images but data_dir {str(data_dir)!r} holds only {len(files)}")
+            order = torch.randperm(len(files), generator=torch.Generator().manual_seed(seed))[:n]
+            files = [files[int(i)] for i in order]
+        self.files, self.size = files, size
+
+    def __len__(self) -> int:
+        return len(self.files)
+
+    def __getitem__(self, i: int) -> torch.Tensor:
+        from PIL import Image
+
+        try:
+            with Image.open(self.files[i]) as handle:
+                image = to_tensor(np.asarray(handle.convert("RGB")))
+        except Exception as error:  # PIL raises several types for a bad file
+            raise ValueError(f"cannot read image file {str(self.files[i])!r}: {error}") from None
+        return image if self.size is None else resize(center_square(image), self.size)
+
+    def batch(self, indices) -> torch.Tensor:
+        return torch.stack([self[int(i)] for i in indices])
 
 
 def folder_images(data_dir: str | Path, n: int | None = None, size: int | None = None, seed: int = 0) -> list[torch.Tensor]:
-    """Read images from ``data_dir``: with class sub-folders through torchvision's ``ImageFolder``, else every
-    image file in it. With ``n``, a seeded random choice of n files; with ``size``, centre squares resized.
-
-    Raises FileNotFoundError for a missing folder, ValueError for a folder with no images (or fewer than ``n``)
-    and for a file that cannot be decoded (naming it). Every chosen file is decoded before anything is returned.
-    """
-    from PIL import Image
-    from torchvision.datasets import ImageFolder
-
-    root = Path(data_dir).expanduser()
-    if not root.is_dir():
-        raise FileNotFoundError(f"data_dir {str(data_dir)!r} is not a folder")
-    has_classes = any(p.is_dir() for p in root.iterdir())
-    if has_classes:
-        try:
-            files = [Path(path) for path, _ in ImageFolder(str(root), allow_empty=True).samples]
-        except (FileNotFoundError, RuntimeError) as error:
-            raise ValueError(f"data_dir {str(data_dir)!r}: {error}") from None
-    else:
-        files = _image_files(root)
-    if not files:
-        raise ValueError(f"data_dir {str(data_dir)!r} holds no image files (looked for {', '.join(IMAGE_SUFFIXES)})")
-    if n is not None:
-        if n > len(files):
-            raise ValueError(f"asked for {n} images but data_dir {str(data_dir)!r} holds only {len(files)}")
-        order = torch.randperm(len(files), generator=torch.Generator().manual_seed(seed))[:n]
-        files = [files[int(i)] for i in order]
-    images = []
-    for path in files:
-        try:
-            with Image.open(path) as handle:
-                array = np.asarray(handle.convert("RGB"))
-        except Exception as error:  # PIL raises several types for a bad file
-            raise ValueError(f"cannot read image file {str(path)!r}: {error}") from None
-        image = to_tensor(array)
-        images.append(image if size is None else resize(center_square(image), size))
-    return images
+    """The images of :class:`ImageFiles` ``(data_dir, n, size, seed)``, every one decoded now, so that a bad file
+    is reported (by name) before any experiment starts."""
+    files = ImageFiles(data_dir, n, size, seed)
+    return [files[i] for i in range(len(files))]
 
 
 #: Where Debian's ``dataset-fashion-mnist`` package puts the four files (the set-up installs it where apt exists).

@@ -25,7 +25,6 @@ from pathlib import Path
 from typing import Any
 
 import torch
-from PIL import Image
 from torch import nn
 
 from . import architectures, cache, classifier, data, layers as layers_module, profiles, random_weights, training
@@ -53,35 +52,6 @@ class ImageSet:
         return training.batch_of(self.images, torch.arange(min(n, len(self.images))))
 
 
-class ImageFiles(torch.utils.data.Dataset):
-    """``n`` image files of a folder (seeded choice, searched recursively), each read on demand as its centre
-    square resized to ``size``: the paper profile's ImageNet folders, too large to hold in memory."""
-
-    def __init__(self, root: str | Path, n: int, size: int, seed: int):
-        root = Path(root).expanduser()
-        if not root.is_dir():
-            raise FileNotFoundError(f"image folder {str(root)!r} does not exist")
-        files = sorted(p for p in root.rglob("*") if p.is_file() and p.suffix.lower() in data.IMAGE_SUFFIXES)
-        if len(files) < n:
-            raise ValueError(f"image folder {str(root)!r} holds {len(files)} image files, {n} are needed")
-        order = torch.randperm(len(files), generator=torch.Generator().manual_seed(seed))[:n]
-        self.files, self.size = [files[int(i)] for i in order], size
-
-    def __len__(self) -> int:
-        return len(self.files)
-
-    def __getitem__(self, i: int) -> torch.Tensor:
-        try:
-            with Image.open(self.files[i]) as handle:
-                image = data.to_tensor(handle.convert("RGB"))
-        except OSError as error:
-            raise ValueError(f"cannot read image file {str(self.files[i])!r}: {error}") from None
-        return data.resize(data.center_square(image), self.size)
-
-    def batch(self, indices) -> torch.Tensor:
-        return torch.stack([self[int(i)] for i in indices])
-
-
 def domain_sets(profile: str, data_dir: str, size: int, n_train: int, n_eval: int, seed: int) -> tuple[ImageSet,
                                                                                                        ImageSet]:
     """(training, held-out) images of the classifier's domain: Fashion-MNIST offline (its training / test split),
@@ -92,7 +62,7 @@ def domain_sets(profile: str, data_dir: str, size: int, n_train: int, n_eval: in
                              "with train/ and val/ sub-folders of ImageNet images")
         sets = []
         for split, n in (("train", n_train), ("val", n_eval)):
-            files = ImageFiles(Path(data_dir) / split, n, size, seed)
+            files = data.ImageFiles(Path(data_dir) / split, n, size, seed)
             sets.append(ImageSet(files, dict(dataset="folder", files=[str(f) for f in files.files], size=size)))
         return sets[0], sets[1]
     sets = []
@@ -244,7 +214,7 @@ class Experiments:
                       held_out=held_out.key, curve_images=self.S.curve_images, schedule=asdict(self.schedule),
                       seed=self.seed + replicate, device=self.device)
         digest = cache.key(config, code=(training, architectures, layers_module, data, unit_rms, domain_sets,
-                                         photo_sets, ImageFiles, classifier.fashion_images))
+                                         photo_sets, data.ImageFiles, classifier.fashion_images))
         decoder = architectures.build_decoder(layers, activation="leaky", upsample="zero", last="conv")
         name = f"{arch} {layer} {kind}" + (f" {distribution}" if kind == "random" else "") + (
             f" {params}" if params else "") + (" raw" if raw else "") + f" ({domain}" + (
