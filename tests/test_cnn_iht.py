@@ -104,18 +104,3 @@ def test_encoder_input_and_displayed():
     normalized = cnn_iht.encoder_input(photos, imagenet)
     torch.testing.assert_close(normalized[:, 2], (photos[:, 2] - 0.3) / 0.4)
     torch.testing.assert_close(cnn_iht.displayed(normalized, imagenet), photos)
-
-
-def test_photographs(tmp_path):
-    images, text = cnn_iht.photographs("book", "", 16, 2)
-    assert images.shape == (2, 3, 16, 16) and "chelsea" in text
-    with pytest.raises(ValueError, match="held-out"):
-        cnn_iht.photographs("book", "", 16, 4)
-    from PIL import Image
-
-    for i in range(3):
-        Image.new("RGB", (20, 24), (40 * i, 0, 0)).save(tmp_path / f"{i}.png")
-    images, text = cnn_iht.photographs("paper", str(tmp_path), 16, 2)
-    assert images.shape == (2, 3, 16, 16) and str(tmp_path) in text
-    with pytest.raises(FileNotFoundError):
-        cnn_iht.photographs("paper", str(tmp_path / "missing"), 16, 2)

@@ -94,3 +94,17 @@ def test_fashion_mnist_reads_the_debian_files():
     test = data.fashion_mnist(train=False)
     assert len(test) == 10_000 and test.data.shape == (10_000, 28, 28)
     assert sorted(set(test.targets.tolist())) == list(range(10))
+
+
+def test_test_images_photos_then_crops_or_a_folder(tmp_path):
+    images, text = data.test_images(2, 16, split="held_out")
+    assert torch.equal(images, data.photos(["chelsea", "coffee"], 16)) and "chelsea" in text
+    many, text = data.test_images(5, 16, seed=1, split="held_out")
+    assert torch.equal(many, data.embedded_crops("held_out", 16, 5, 1).batch(range(5))) and "crops" in text
+    _write_images(tmp_path / "imgs", 3)
+    chosen, text = data.test_images(2, 16, seed=0, data_dir=str(tmp_path / "imgs"))
+    assert chosen.shape == (2, 3, 16, 16) and str(tmp_path) in text
+    with pytest.raises(FileNotFoundError):
+        data.test_images(2, 16, data_dir=str(tmp_path / "missing"))
+    with pytest.raises(ValueError, match="n must be a positive integer"):
+        data.test_images(0, 16)

@@ -165,17 +165,3 @@ def displayed(images: torch.Tensor, info: dict) -> torch.Tensor:
         return images
     mean, std = (images.new_tensor(norm[key]).view(1, -1, 1, 1) for key in ("mean", "std"))
     return images * std + mean
-
-
-def photographs(profile: str, data_dir: str, size: int, n: int, seed: int = 0) -> tuple[torch.Tensor, str]:
-    """The images of the reconstruction, sparsity experiments: ``n`` images of ``data_dir`` (e.g. ImageNet's
-    validation set, :func:`rdcn.data.folder_images`) at the paper profile when a folder is given, else the first
-    ``n`` held-out embedded photographs (:data:`rdcn.data.HELD_OUT`). Returns (N×3×size×size, a description)."""
-    from . import data
-
-    if profile == "paper" and data_dir:
-        return torch.stack(data.folder_images(data_dir, n, size, seed)), f"{n} images of {data_dir}"
-    if isinstance(n, bool) or not isinstance(n, int) or not 1 <= n <= len(data.HELD_OUT):
-        raise ValueError(f"n must be an integer in [1, {len(data.HELD_OUT)}] (the held-out photographs), got {n!r}")
-    names = data.HELD_OUT[:n]
-    return data.photos(names, size), "the held-out photographs " + ", ".join(names)

@@ -190,6 +190,22 @@ def folder_images(data_dir: str | Path, n: int | None = None, size: int | None =
     return [files[i] for i in range(len(files))]
 
 
+def test_images(n: int, size: int, seed: int = 0, data_dir: str | Path = "", split: str = "all"
+                ) -> tuple[torch.Tensor, str]:
+    """A chapter's ``n`` test images at ``size``×``size`` and a description of them: with ``data_dir``, a seeded
+    choice from that folder (:func:`folder_images`; the papers used ImageNet's validation set); otherwise the
+    embedded photographs of ``split`` in order (the cat first), and seeded random crops of them
+    (:func:`embedded_crops`) where more images are asked for than there are photographs."""
+    if isinstance(n, bool) or not isinstance(n, int) or n < 1:
+        raise ValueError(f"n must be a positive integer, got {n!r}")
+    if data_dir:
+        return torch.stack(folder_images(data_dir, n, size, seed)), f"{n} images from {data_dir}"
+    names = photo_names(split)
+    if n <= len(names):
+        return photos(names[:n], size), f"the embedded photographs {', '.join(names[:n])}"
+    return embedded_crops(split, size, n, seed).batch(range(n)), f"{n} seeded crops of the embedded photographs"
+
+
 #: Where Debian's ``dataset-fashion-mnist`` package puts the four files (the set-up installs it where apt exists).
 FASHION_MNIST_DEBIAN = Path("/usr/share/datasets/fashion-mnist")
 FASHION_MNIST_CLASSES = ("T-shirt/top", "Trouser", "Pullover", "Dress", "Coat", "Sandal", "Shirt", "Sneaker", "Bag",
