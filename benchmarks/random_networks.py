@@ -11,8 +11,9 @@ from __future__ import annotations
 import argparse
 import json
 
-from rdcn import batched, data, paths, profiles, results
-from rdcn import random_reconstruction as rr
+from rdcn.core import data, paths, profiles, results
+from rdcn.he import batched
+from rdcn.he import random_reconstruction as rr
 
 DEFAULTS = {  # per device: widths, networks, images, size
     "cpu": dict(widths=(4, 16, 64, 256), networks=10, images=8, size=64),

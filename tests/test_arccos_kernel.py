@@ -4,8 +4,8 @@ import numpy as np
 import pytest
 from scipy import integrate, stats
 
-from rdcn import arccos_kernel as ak
-from rdcn import random_weights as rw
+from rdcn.core import random_weights as rw
+from rdcn.he import arccos_kernel as ak
 
 
 def test_closed_form_values():

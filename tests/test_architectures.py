@@ -1,8 +1,8 @@
 import pytest
 import torch
 
-from rdcn import architectures as arch
-from rdcn.random_weights import randomize_
+from rdcn.core import architectures as arch
+from rdcn.core.random_weights import randomize_
 
 TABLE_1 = [("data", 3, (227, 227), 154_587), ("conv1", 64, (227, 227), 3_297_856), ("conv2", 128, (114, 114), 1_663_488),
            ("conv3", 256, (57, 57), 831_744), ("conv4", 512, (29, 29), 430_592), ("conv5", 512, (15, 15), 115_200)]
@@ -45,7 +45,7 @@ def test_variant_outputs_one_channel_and_scales_by_width():
 
 
 def test_zero_upsample_puts_values_top_left_of_zero_blocks():
-    from rdcn.layers import ZeroUpsample
+    from rdcn.core.operators import ZeroUpsample
 
     x = torch.arange(1.0, 5.0).reshape(1, 1, 2, 2)
     out = ZeroUpsample(2)(x, (3, 4))
@@ -53,7 +53,7 @@ def test_zero_upsample_puts_values_top_left_of_zero_blocks():
 
 
 def test_l2_pool_is_the_window_norm():
-    from rdcn.layers import L2Pool
+    from rdcn.core.operators import L2Pool
 
     x = torch.tensor([[[[3.0, 4.0, 1.0], [0.0, 0.0, 2.0]]]])
     out = L2Pool(2, 2, ceil_mode=True)(x)

@@ -2,9 +2,9 @@
 import pytest
 import torch
 
-from rdcn import architectures as arch
-from rdcn import batched
-from rdcn import random_weights as rw
+from rdcn.core import architectures as arch
+from rdcn.core import random_weights as rw
+from rdcn.he import batched
 
 VGG = arch.architecture("vgg16")
 SMALL_VGG = arch.architecture("vgg16", width=1 / 16)

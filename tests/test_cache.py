@@ -3,7 +3,7 @@ import pytest
 import torch
 from torch import nn
 
-from rdcn import cache
+from rdcn.core import cache
 
 
 def _make():

@@ -2,7 +2,8 @@
 import pytest
 import torch
 
-from rdcn import architectures, cache, classifier
+from rdcn.core import architectures, cache
+from rdcn.he import trained_encoder as classifier
 
 
 def test_trained_encoder_interface_at_smoke_size():

@@ -5,8 +5,11 @@ import pytest
 import torch
 from torch import nn
 
-from rdcn import architectures as A, cnn_iht, random_weights as rw
-from rdcn.architectures import Conv, Pool
+from rdcn.core import architectures as A
+from rdcn.core import random_weights as rw
+from rdcn.core.architectures import Conv, Pool
+from rdcn.gilbert import cnn_iht
+from rdcn.he import trained_encoder
 
 
 def _vgg(width=1 / 16):
@@ -97,10 +100,10 @@ def test_layer_coherence_names_every_conv():
 
 def test_encoder_input_and_displayed():
     photos = _images(size=8)
-    gray = cnn_iht.encoder_input(photos, dict(dataset="Fashion-MNIST", normalize=None))
+    gray = trained_encoder.encoder_input(photos, dict(dataset="Fashion-MNIST", normalize=None))
     assert torch.equal(gray[:, 0], gray[:, 1]) and torch.equal(gray[:, 1], gray[:, 2])
-    torch.testing.assert_close(gray[:, 0], sum(w * photos[:, i] for i, w in enumerate(cnn_iht.GRAY)))
+    torch.testing.assert_close(gray[:, 0], sum(w * photos[:, i] for i, w in enumerate(trained_encoder.GRAY)))
     imagenet = dict(dataset="ImageNet-1K", normalize=dict(mean=(0.5, 0.4, 0.3), std=(0.2, 0.3, 0.4)))
-    normalized = cnn_iht.encoder_input(photos, imagenet)
+    normalized = trained_encoder.encoder_input(photos, imagenet)
     torch.testing.assert_close(normalized[:, 2], (photos[:, 2] - 0.3) / 0.4)
-    torch.testing.assert_close(cnn_iht.displayed(normalized, imagenet), photos)
+    torch.testing.assert_close(trained_encoder.displayed(normalized, imagenet), photos)

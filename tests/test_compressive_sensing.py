@@ -4,7 +4,7 @@ import math
 import pytest
 import torch
 
-from rdcn import compressive_sensing as cs
+from rdcn.gilbert import compressive_sensing as cs
 
 
 def _inner(a, b):

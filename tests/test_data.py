@@ -2,7 +2,7 @@ import pytest
 import torch
 from PIL import Image
 
-from rdcn import data
+from rdcn.core import data
 
 
 def test_every_embedded_photo_loads_as_rgb_in_unit_range():
@@ -101,9 +101,9 @@ def test_test_images_photos_then_crops_or_a_folder(tmp_path):
     assert torch.equal(images, data.photos(["chelsea", "coffee"], 16)) and "chelsea" in text
     many, text = data.test_images(5, 16, seed=1, split="held_out")
     assert torch.equal(many, data.embedded_crops("held_out", 16, 5, 1).batch(range(5))) and "crops" in text
-    _write_images(tmp_path / "imgs", 3)
+    _write_images(tmp_path / "imgs" / "val", 3)
     chosen, text = data.test_images(2, 16, seed=0, data_dir=str(tmp_path / "imgs"))
-    assert chosen.shape == (2, 3, 16, 16) and str(tmp_path) in text
+    assert chosen.shape == (2, 3, 16, 16) and str(tmp_path / "imgs" / "val") in text
     with pytest.raises(FileNotFoundError):
         data.test_images(2, 16, data_dir=str(tmp_path / "missing"))
     with pytest.raises(ValueError, match="n must be a positive integer"):

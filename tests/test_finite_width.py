@@ -2,10 +2,10 @@ import numpy as np
 import pytest
 import torch
 
-from rdcn import architectures as arch
-from rdcn import finite_width as fw
-from rdcn import theory
-from rdcn.random_weights import randomize_
+from rdcn.core import architectures as arch
+from rdcn.core.random_weights import randomize_
+from rdcn.he import finite_width as fw
+from rdcn.he import theory
 
 CONV1 = arch.cut(arch.architecture("vgg16"), "pool1")
 X = torch.rand(2, 3, 12, 12, generator=torch.Generator().manual_seed(0))

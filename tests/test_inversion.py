@@ -6,7 +6,8 @@ import pytest
 import torch
 from PIL import Image
 
-from rdcn import architectures, inversion
+from rdcn.core import architectures
+from rdcn.he import inversion
 
 TINY = dict(iterations=2, batch=2, train_images=4, eval_images=3, curve_images=2, eval_every=1, checkpoint_every=1)
 

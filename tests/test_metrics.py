@@ -4,7 +4,7 @@ import torch
 from skimage.color import rgb2gray
 from skimage.metrics import structural_similarity
 
-from rdcn import data, metrics
+from rdcn.core import data, metrics
 
 
 @pytest.fixture(scope="module")

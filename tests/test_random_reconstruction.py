@@ -3,9 +3,9 @@ import numpy as np
 import pytest
 import torch
 
-from rdcn import architectures as arch
-from rdcn import metrics
-from rdcn import random_reconstruction as rr
+from rdcn.core import architectures as arch
+from rdcn.core import metrics
+from rdcn.he import random_reconstruction as rr
 
 
 def images(n=3, size=24, seed=0):
@@ -116,4 +116,5 @@ def test_closest_views_show_the_output_closest_to_the_mean(width_sweep):
         pick = result.closest_to_mean(2)[i]
         assert value == result.ssim[i, pick, 2]
         ssim = metrics.quality(torch.from_numpy(view)[None, None], x[2:3])[0]
-        assert ssim[0] == pytest.approx(value, abs=1e-12)
+        # the view is recomputed by one network alone, the sweep ran it batched: float32 paths, float32 tolerance
+        assert ssim[0] == pytest.approx(value, rel=1e-5, abs=1e-6)

@@ -5,7 +5,7 @@ import pytest
 import torch
 from torch import nn
 
-from rdcn import random_weights as rw
+from rdcn.core import random_weights as rw
 
 
 @pytest.mark.parametrize("name", list(rw.DISTRIBUTIONS))

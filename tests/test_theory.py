@@ -5,11 +5,11 @@ import torch
 import torch.nn.functional as F
 from torch import nn
 
-from rdcn import architectures as arch
-from rdcn import theory
-from rdcn.arccos_kernel import relu_constants
-from rdcn.architectures import Conv, Pool
-from rdcn.random_weights import randomize_
+from rdcn.core import architectures as arch
+from rdcn.core.architectures import Conv, Pool
+from rdcn.core.random_weights import randomize_
+from rdcn.he import theory
+from rdcn.he.arccos_kernel import relu_constants
 
 C1, C2 = relu_constants("gaussian")
 CONV1 = arch.cut(arch.architecture("vgg16"), "pool1")

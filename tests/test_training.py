@@ -2,7 +2,7 @@
 import pytest
 import torch
 
-from rdcn import architectures, cache, random_weights, training
+from rdcn.core import architectures, cache, random_weights, training
 
 LAYERS = architectures.cut(architectures.architecture("vgg16", width=1 / 16), "conv2")
 SCHEDULE = training.Schedule(iterations=6, batch=3, lr=1e-3, weight_decay=1e-4, eval_every=2, checkpoint_every=2)

@@ -6,13 +6,21 @@
 - ``paper``: the papers' own scale (He et al. §3–§5, Gilbert et al. §4), for a GPU (``device="cuda"``).
 
 A notebook asks for its chapter's sizes with :func:`sizes`; a researcher overrides any of them by keyword
-(``sizes("random_cnn_random_dcn", "book", networks=10)``). Unknown chapters, profiles or size names, and
-non-positive numbers, are errors that list what is allowed.
+(``sizes("random_cnn_random_dcn", "book", networks=10)``) or, for a whole run, through the ``sizes`` notebook
+parameter (a JSON object, see :mod:`rdcn.core.runs`). Unknown chapters, profiles or size names, and values of the
+wrong kind (a size that is an integer at the profile must be a positive integer, a number a finite positive number,
+a tuple a tuple of those), are errors that list what is allowed.
+
+:data:`DATA_NEEDS` says which parts of the data folder (``DATA_DIR``) each chapter reads at each profile: the one
+documented layout is the ImageNet root as torchvision's ``ImageFolder`` users have it, ``DATA_DIR/train/<class>/…``
+and ``DATA_DIR/val/<class>/…``, with torchvision's CIFAR-10 beside them (``DATA_DIR/cifar-10-batches-py``).
 """
 from __future__ import annotations
 
-from collections.abc import Mapping
-from typing import Any, Iterator
+from collections.abc import Iterator, Mapping
+from typing import Any
+
+from . import checks
 
 PROFILES = ("smoke", "book", "paper")
 DEVICES = ("cpu", "cuda")
@@ -91,6 +99,19 @@ _SIZES: dict[str, dict[str, dict[str, Any]]] = {
 }
 
 
+#: Per chapter and profile: (the parts of DATA_DIR the chapter reads, whether DATA_DIR is required). Parts are
+#: ``train`` / ``val`` (ImageNet's splits, class sub-folders of images) and ``cifar10`` (``cifar-10-batches-py``).
+#: Without a required DATA_DIR, chapters read the embedded photographs and Fashion-MNIST.
+DATA_NEEDS: dict[str, dict[str, tuple[tuple[str, ...], bool]]] = {
+    "preliminaries": {p: ((), False) for p in PROFILES},
+    "random_cnn_trained_dcn": {"smoke": ((), False), "book": ((), False), "paper": (("train", "val"), True)},
+    "random_cnn_random_dcn": {"smoke": (("val",), False), "book": (("val",), False), "paper": (("val",), True)},
+    "theory": {"smoke": (("val",), False), "book": (("val",), False), "paper": (("val",), True)},
+    "compressive_sensing": {"smoke": (("val", "cifar10"), False), "book": (("val", "cifar10"), False),
+                            "paper": (("val", "cifar10"), True)},
+}
+
+
 class Sizes(Mapping):
     """The sizes of one chapter at one profile: a read-only mapping that also reads as attributes."""
 
@@ -125,17 +146,19 @@ def chapters() -> tuple[str, ...]:
     return tuple(_SIZES)
 
 
+def check_chapter(chapter: str) -> str:
+    """Return ``chapter`` if it is one of :func:`chapters`, else raise a ValueError listing them."""
+    return checks.choice("chapter", chapter, chapters())
+
+
 def check_profile(profile: str) -> str:
     """Return ``profile`` if it is one of :data:`PROFILES`, else raise a ValueError listing them."""
-    if profile not in PROFILES:
-        raise ValueError(f"profile must be one of {list(PROFILES)}, got {profile!r}")
-    return profile
+    return checks.choice("profile", profile, PROFILES)
 
 
 def check_device(device: str) -> str:
     """Return ``device`` if it is usable here: ``cpu``, or ``cuda`` where torch sees a GPU."""
-    if device not in DEVICES:
-        raise ValueError(f"device must be one of {list(DEVICES)}, got {device!r}")
+    checks.choice("device", device, DEVICES)
     if device == "cuda":
         import torch
 
@@ -144,27 +167,46 @@ def check_device(device: str) -> str:
     return device
 
 
-def _check_positive(chapter: str, name: str, value: Any) -> None:
-    items = value if isinstance(value, (tuple, list)) else (value,)
-    for item in items:
-        if isinstance(item, bool) or not isinstance(item, (int, float)) or not item > 0:
-            raise ValueError(f"size {name!r} of chapter {chapter!r} must be positive number(s), got {value!r}")
+def data_needs(chapter: str, profile: str) -> tuple[tuple[str, ...], bool]:
+    """(parts of DATA_DIR read, whether DATA_DIR is required) for ``chapter`` at ``profile`` (:data:`DATA_NEEDS`)."""
+    return DATA_NEEDS[check_chapter(chapter)][check_profile(profile)]
+
+
+def _check_like(chapter: str, name: str, value: Any, default: Any) -> None:
+    what = f"size {name!r} of chapter {chapter!r}"
+    if isinstance(default, tuple):
+        if not isinstance(value, tuple):
+            raise ValueError(f"{what} must be a tuple (a JSON list), got {value!r}")
+        kinds = {type(v) for v in default} or {int, float}
+        for item in value:
+            _check_like(chapter, name, item, 1 if kinds == {int} else 1.0)
+    elif isinstance(default, int):
+        checks.positive_int(what, value)
+    else:
+        checks.positive_number(what, value)
+
+
+def from_json(chapter: str, overrides: dict[str, Any]) -> dict[str, Any]:
+    """Size overrides read from JSON, with lists turned into the tuples the profiles use."""
+    check_chapter(chapter)
+    if not isinstance(overrides, dict):
+        raise ValueError(f"the size overrides of chapter {chapter!r} must be a JSON object, got {overrides!r}")
+    return {k: tuple(v) if isinstance(v, list) else v for k, v in overrides.items()}
 
 
 def sizes(chapter: str, profile: str = "book", **overrides: Any) -> Sizes:
     """Sizes of ``chapter`` at ``profile``, with ``overrides`` replacing named sizes.
 
-    Raises ValueError for an unknown chapter, profile or size name (listing the allowed ones) and for a
-    size that is not a positive number (or tuple of them).
+    Raises ValueError for an unknown chapter, profile or size name (listing the allowed ones) and for a value of
+    the wrong kind (see the module's note).
     """
-    if chapter not in _SIZES:
-        raise ValueError(f"chapter must be one of {list(_SIZES)}, got {chapter!r}")
+    check_chapter(chapter)
     check_profile(profile)
     values = dict(_SIZES[chapter][profile])
     unknown = sorted(set(overrides) - set(values))
     if unknown:
         raise ValueError(f"unknown size(s) {unknown} for chapter {chapter!r}; allowed: {sorted(values)}")
+    for name, value in overrides.items():
+        _check_like(chapter, name, value, values[name])
     values.update(overrides)
-    for name, value in values.items():
-        _check_positive(chapter, name, value)
     return Sizes(chapter, profile, values)

@@ -46,7 +46,7 @@ class Schedule:
             raise ValueError(f"weight_decay must be non-negative, got {self.weight_decay!r}")
 
     @classmethod
-    def from_sizes(cls, sizes) -> "Schedule":
+    def from_sizes(cls, sizes) -> Schedule:
         """The schedule of a chapter's profile sizes (:func:`rdcn.profiles.sizes`)."""
         return cls(sizes.iterations, sizes.batch, sizes.lr, sizes.weight_decay, sizes.eval_every,
                    sizes.checkpoint_every)

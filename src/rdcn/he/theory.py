@@ -42,9 +42,9 @@ import torch
 import torch.nn.functional as F
 from torch import nn
 
-from . import architectures as arch
+from ..core import architectures as arch
+from ..core.operators import ChannelMean, L2Pool, Scale, ZeroUpsample
 from .arccos_kernel import arccos_kernel, relu_constants
-from .layers import ChannelMean, L2Pool, Scale, ZeroUpsample
 
 METHODS = ("auto", "energy", "covariance")
 

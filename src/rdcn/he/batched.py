@@ -22,9 +22,9 @@ import torch
 import torch.nn.functional as F
 from torch import nn
 
-from . import architectures as arch
-from . import random_weights as rw
-from .layers import ChannelMean
+from ..core import architectures as arch
+from ..core import random_weights as rw
+from ..core.operators import ChannelMean
 
 #: Working memory per (network, image) pair, in multiples of its largest feature map: the map in, the map out and
 #: the convolution's scratch space (an estimate; ``max_bytes`` is the knob where it is off).

@@ -17,7 +17,7 @@ import numpy as np
 import torch
 from scipy import stats
 
-from . import architectures as arch
+from ..core import architectures as arch
 from . import batched
 from .theory import angle, paper_normalised
 

@@ -30,7 +30,7 @@ from collections.abc import Callable
 import torch
 import torch.nn.functional as F
 
-from .random_weights import as_generator
+from ..core.random_weights import as_generator
 
 #: Gilbert et al. §4.1, the 1-D synthetic experiment: ℓ = 5, M = 32, K = 96, D = 32, k = 10, stride 1.
 SYNTHETIC_1D = dict(dims=1, filter_length=5, channels=32, filters=96, length=32, nonzeros=10, pool=None)

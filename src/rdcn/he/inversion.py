@@ -27,7 +27,8 @@ from typing import Any
 import torch
 from torch import nn
 
-from . import architectures, cache, classifier, data, layers as layers_module, profiles, random_weights, training
+from ..core import architectures, cache, data, operators, profiles, random_weights, training
+from . import trained_encoder as classifier
 
 CHAPTER = "random_cnn_trained_dcn"
 ENCODER_KINDS = ("random", "trained")
@@ -116,7 +117,7 @@ def unit_rms(encoder: nn.Module, images: torch.Tensor, chunk: int = 64) -> tuple
     rms = math.sqrt(total / count)
     if not rms > 0:
         raise ValueError("the encoder's features are all zero on these images: nothing to invert")
-    return nn.Sequential(encoder, layers_module.Scale(1 / rms)), rms
+    return nn.Sequential(encoder, operators.Scale(1 / rms)), rms
 
 
 @dataclass
@@ -213,7 +214,7 @@ class Experiments:
         config = dict(encoder=encoder.state_dict(), layers=layers, feature_rms=rms, train=train.key,
                       held_out=held_out.key, curve_images=self.S.curve_images, schedule=asdict(self.schedule),
                       seed=self.seed + replicate, device=self.device)
-        digest = cache.key(config, code=(training, architectures, layers_module, data, unit_rms, domain_sets,
+        digest = cache.key(config, code=(training, architectures, operators, data, unit_rms, domain_sets,
                                          photo_sets, data.ImageFiles, classifier.fashion_images))
         decoder = architectures.build_decoder(layers, activation="leaky", upsample="zero", last="conv")
         name = f"{arch} {layer} {kind}" + (f" {distribution}" if kind == "random" else "") + (

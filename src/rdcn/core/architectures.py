@@ -30,7 +30,7 @@ from urllib.parse import urlparse
 import torch
 from torch import nn
 
-from .layers import ChannelMean, L2Pool, NearestUpsample, Scale, ZeroUpsample
+from .operators import ChannelMean, L2Pool, NearestUpsample, Scale, ZeroUpsample
 
 ARCHITECTURES = ("vgg16", "alexnet")
 ACTIVATIONS = ("relu", "leaky")

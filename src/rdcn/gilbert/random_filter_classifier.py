@@ -19,8 +19,8 @@ import torch.nn.functional as F
 from torch import nn
 from tqdm.auto import tqdm
 
-from . import data
-from .random_weights import as_generator
+from ..core import data
+from ..core.random_weights import as_generator
 
 KINDS = ("random", "learned")
 CIFAR_FOLDER = "cifar-10-batches-py"

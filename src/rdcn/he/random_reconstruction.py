@@ -28,8 +28,9 @@ import torch
 from scipy import stats
 from tqdm.auto import tqdm
 
-from . import architectures as arch
-from . import batched, metrics
+from ..core import architectures as arch
+from ..core import metrics
+from . import batched
 
 #: He et al. §4: plain ReLU in both halves, max pooling, zero-fill upsampling.
 CONFIG = {**batched.RELU, "pooling": "max", "upsample": "zero"}

@@ -24,8 +24,8 @@ import torch
 import torch.nn.functional as F
 from torch import nn
 
+from ..core.architectures import truncate
 from . import compressive_sensing as cs
-from .architectures import truncate
 
 SUPPORTS = ("known", "fixed")
 
@@ -139,29 +139,3 @@ def layer_coherence(encoder: nn.Module) -> dict[str, dict[str, float]]:
     if not out:
         raise ValueError("the encoder has no convolution")
     return out
-
-
-
-#: Luminance weights of scikit-image's ``rgb2gray`` (the grayscale of :mod:`rdcn.metrics`).
-GRAY = (0.2125, 0.7154, 0.0721)
-
-
-def encoder_input(images: torch.Tensor, info: dict) -> torch.Tensor:
-    """Photographs (N×3×H×W in [0, 1]) as the trained encoder of :func:`rdcn.classifier.trained_encoder` saw its
-    training data: gray replicated into three channels where it was trained on Fashion-MNIST, normalised as
-    ``info["normalize"]`` says (ImageNet's mean and std at the paper profile)."""
-    from .classifier import normalize
-
-    if info["dataset"] == "Fashion-MNIST":
-        gray = (images * images.new_tensor(GRAY).view(1, 3, 1, 1)).sum(1, keepdim=True)
-        images = gray.expand(-1, 3, -1, -1).contiguous()
-    return normalize(images, info)
-
-
-def displayed(images: torch.Tensor, info: dict) -> torch.Tensor:
-    """The inverse of :func:`encoder_input`'s normalisation, for showing inputs and reconstructions."""
-    norm = info.get("normalize")
-    if norm is None:
-        return images
-    mean, std = (images.new_tensor(norm[key]).view(1, -1, 1, 1) for key in ("mean", "std"))
-    return images * std + mean

@@ -26,7 +26,7 @@ import numpy as np
 import scipy.linalg
 import torch
 
-from . import random_weights as rw
+from ..core import random_weights as rw
 
 DIRECTIONS = ("axis", "spread")
 

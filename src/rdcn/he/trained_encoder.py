@@ -20,7 +20,7 @@ import torch.nn.functional as F
 from torch import nn
 from tqdm.auto import tqdm
 
-from . import architectures, cache, data, layers as layers_module, profiles
+from ..core import architectures, cache, data, operators, profiles
 
 CHAPTER = "random_cnn_trained_dcn"
 IMAGENET_MEAN = (0.485, 0.456, 0.406)
@@ -167,8 +167,31 @@ def trained_encoder(arch: str, profile: str, device: str = "cpu", seed: int = 0,
             "classifier", config, lambda: Classifier(layers),
             lambda m: train(m, size, S.classifier_iterations, S.classifier_batch, S.classifier_lr, seed, device,
                             S.test_images),
-            code=(architectures, layers_module, data, fashion_images, Classifier, initialise_, accuracy, train))
+            code=(architectures, operators, data, fashion_images, Classifier, initialise_, accuracy, train))
         encoder = model.encoder
         info.update(dataset="Fashion-MNIST", image_size=size, width=S.width, normalize=None)
     encoder.to(device).eval().requires_grad_(False)
     return layers, encoder, info
+
+
+#: Luminance weights of scikit-image's ``rgb2gray`` (the grayscale of :mod:`rdcn.metrics`).
+GRAY = (0.2125, 0.7154, 0.0721)
+
+
+def encoder_input(images: torch.Tensor, info: dict) -> torch.Tensor:
+    """Photographs (N×3×H×W in [0, 1]) as the trained encoder of :func:`rdcn.classifier.trained_encoder` saw its
+    training data: gray replicated into three channels where it was trained on Fashion-MNIST, normalised as
+    ``info["normalize"]`` says (ImageNet's mean and std at the paper profile)."""
+    if info["dataset"] == "Fashion-MNIST":
+        gray = (images * images.new_tensor(GRAY).view(1, 3, 1, 1)).sum(1, keepdim=True)
+        images = gray.expand(-1, 3, -1, -1).contiguous()
+    return normalize(images, info)
+
+
+def displayed(images: torch.Tensor, info: dict) -> torch.Tensor:
+    """The inverse of :func:`encoder_input`'s normalisation, for showing inputs and reconstructions."""
+    norm = info.get("normalize")
+    if norm is None:
+        return images
+    mean, std = (images.new_tensor(norm[key]).view(1, -1, 1, 1) for key in ("mean", "std"))
+    return images * std + mean

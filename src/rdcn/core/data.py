@@ -5,16 +5,24 @@ photograph*, so nothing of a held-out photograph is ever seen in training. Exper
 (:class:`RandomCrops`) or whole photographs (:func:`photo`). A folder of the user's images (for instance ImageNet's
 validation set) is read with torchvision's ``ImageFolder`` (class sub-folders) or, for a flat folder, file by file;
 a missing or empty folder, or an unreadable file (named), is an error before any experiment starts.
+
+The one documented layout of a data folder (``DATA_DIR``) is the ImageNet root: ``train/<class>/<image>`` and
+``val/<class>/<image>`` as torchvision's ``ImageFolder`` reads them, with torchvision's CIFAR-10 beside them in
+``cifar-10-batches-py/``. :func:`check_layout` checks the parts a chapter reads (:data:`rdcn.core.profiles.DATA_NEEDS`)
+before anything runs; :func:`test_images` reads ``DATA_DIR/val``.
 """
 from __future__ import annotations
 
 import functools
+import os
 from pathlib import Path
 
 import numpy as np
 import torch
 import torch.nn.functional as F
 from torch.utils.data import Dataset
+
+from . import checks
 
 #: name -> scikit-image loader. All are RGB uint8 photographs that ship inside scikit-image.
 PHOTOS = {
@@ -44,7 +52,7 @@ def photo_names(split: str = "all") -> tuple[str, ...]:
     return tuple(PHOTOS)
 
 
-@functools.lru_cache(maxsize=None)
+@functools.cache
 def _photo_array(name: str) -> np.ndarray:
     import skimage.data
 
@@ -135,10 +143,90 @@ def embedded_crops(split: str, size: int, n: int, seed: int = 0) -> RandomCrops:
     return RandomCrops([photo(name) for name in photo_names(split)], size, n, seed)
 
 
+#: The parts of the documented data-folder layout (see the module's note), and how the errors describe it.
+LAYOUT = {"train": "train/<class>/<image> (ImageNet's training images)",
+          "val": "val/<class>/<image> (ImageNet's validation images)",
+          "cifar10": "cifar-10-batches-py/ (torchvision's CIFAR-10: data_batch_1…5, test_batch, batches.meta)"}
+CIFAR_FOLDER = "cifar-10-batches-py"
+CIFAR_FILES = ("data_batch_1", "data_batch_2", "data_batch_3", "data_batch_4", "data_batch_5", "test_batch",
+               "batches.meta")
+
+
+def _check_image_folder(folder: Path) -> None:
+    if not folder.is_dir():
+        raise ValueError(f"{folder} is not a folder")
+    classes = sorted(p for p in folder.iterdir() if p.is_dir())
+    if not classes:
+        raise ValueError(f"{folder} has no class sub-folders")
+    if not any(f.suffix.lower() in IMAGE_SUFFIXES for f in classes[0].iterdir()):
+        raise ValueError(f"{classes[0]} holds no image file (looked for {', '.join(IMAGE_SUFFIXES)})")
+
+
+def check_layout(data_dir: str | Path, needs: tuple[tuple[str, ...], bool], chapter: str, profile: str) -> bool:
+    """Check that ``data_dir`` has the ``parts`` of the layout (see the module's note) that ``chapter`` reads at
+    ``profile``; ``needs`` = (parts, required). Returns whether the chapter reads ``data_dir`` at all; an absent
+    required folder, or a part missing or malformed, is an error naming it and describing the layout."""
+    parts, required = needs
+    layout = "; ".join(LAYOUT[p] for p in parts)
+    if not data_dir:
+        if required:
+            raise ValueError(f"chapter {chapter!r} at profile {profile!r} reads {layout}: pass DATA_DIR=<folder> (the "
+                             "ImageNet root, see README)")
+        return False
+    root = Path(data_dir).expanduser()
+    if not root.is_dir():
+        raise FileNotFoundError(f"data_dir {str(data_dir)!r} is not a folder")
+    if not parts:
+        print(f"note: chapter {chapter!r} does not read data_dir at profile {profile!r} (it uses its embedded data)")
+        return False
+    for part in parts:
+        try:
+            if part == "cifar10":
+                missing = [f for f in CIFAR_FILES if not (root / CIFAR_FOLDER / f).is_file()]
+                if missing:
+                    raise ValueError(f"{root / CIFAR_FOLDER} lacks {missing}")
+            else:
+                _check_image_folder(root / part)
+        except ValueError as error:
+            raise ValueError(f"data_dir {str(data_dir)!r} does not have the layout chapter {chapter!r} reads at "
+                             f"profile {profile!r} ({LAYOUT[part]}): {error}") from None
+    return True
+
+
+def decode(path: Path, size: int | None = None) -> torch.Tensor:
+    """The image file ``path`` as a float32 3×H×W tensor in [0, 1] (with ``size``, its centre square resized).
+
+    16-bit images are scaled from their own range (not saturated); a large image is reduced while decoding (a
+    JPEG's DCT scaling, then PIL's box reduction of the centre square) before it becomes floats, so a 100-megapixel
+    photograph costs megabytes, not gigabytes. Raises ValueError naming a file that cannot be decoded."""
+    from PIL import Image
+
+    try:
+        with Image.open(path) as handle:
+            if size is not None:
+                side = min(handle.size)
+                handle.draft("RGB", (handle.size[0] * 2 * size // side, handle.size[1] * 2 * size // side))
+                w, h = handle.size
+                side = min(w, h)
+                image = handle.crop(((w - side) // 2, (h - side) // 2, (w - side) // 2 + side, (h - side) // 2 + side))
+                if side >= 4 * size:
+                    image = image.reduce(side // (2 * size))
+            else:
+                image = handle.copy()
+        if image.mode.startswith("I;16") or image.mode == "I":
+            array = np.asarray(image, dtype=np.float64) / 65535.0
+            tensor = torch.from_numpy(np.clip(array, 0, 1)).float()[None].expand(3, -1, -1).contiguous()
+        else:
+            tensor = to_tensor(np.asarray(image.convert("RGB")))
+    except Exception as error:  # PIL raises several types for a bad file
+        raise ValueError(f"cannot read image file {str(path)!r}: {error}") from None
+    return tensor if size is None else resize(center_square(tensor), size)
+
+
 class ImageFiles(Dataset):
-    """Image files of ``data_dir``, each read on demand as a 3×H×W tensor in [0, 1] (with ``size``, its centre
-    square resized): with class sub-folders through torchvision's ``ImageFolder``, else every image file in it.
-    With ``n``, a seeded random choice of n files. For folders too large to hold in memory (ImageNet).
+    """Image files of ``data_dir``, each read on demand by :func:`decode` (with ``size``, its centre square
+    resized): with class sub-folders through torchvision's ``ImageFolder``, else every image file in it. With
+    ``n``, a seeded random choice of n files. For folders too large to hold in memory (ImageNet).
 
     Raises FileNotFoundError for a missing folder and ValueError for a folder with no images (or fewer than
     ``n``); reading a file that cannot be decoded raises ValueError naming it.
@@ -147,6 +235,11 @@ class ImageFiles(Dataset):
     def __init__(self, data_dir: str | Path, n: int | None = None, size: int | None = None, seed: int = 0):
         from torchvision.datasets import ImageFolder
 
+        if n is not None:
+            checks.positive_int("n", n)
+        if size is not None:
+            checks.positive_int("size", size)
+        checks.seed(seed)
         root = Path(data_dir).expanduser()
         if not root.is_dir():
             raise FileNotFoundError(f"data_dir {str(data_dir)!r} is not a folder")
@@ -170,14 +263,7 @@ class ImageFiles(Dataset):
         return len(self.files)
 
     def __getitem__(self, i: int) -> torch.Tensor:
-        from PIL import Image
-
-        try:
-            with Image.open(self.files[i]) as handle:
-                image = to_tensor(np.asarray(handle.convert("RGB")))
-        except Exception as error:  # PIL raises several types for a bad file
-            raise ValueError(f"cannot read image file {str(self.files[i])!r}: {error}") from None
-        return image if self.size is None else resize(center_square(image), self.size)
+        return decode(self.files[i], self.size)
 
     def batch(self, indices) -> torch.Tensor:
         return torch.stack([self[int(i)] for i in indices])
@@ -193,13 +279,14 @@ def folder_images(data_dir: str | Path, n: int | None = None, size: int | None =
 def test_images(n: int, size: int, seed: int = 0, data_dir: str | Path = "", split: str = "all"
                 ) -> tuple[torch.Tensor, str]:
     """A chapter's ``n`` test images at ``size``×``size`` and a description of them: with ``data_dir``, a seeded
-    choice from that folder (:func:`folder_images`; the papers used ImageNet's validation set); otherwise the
-    embedded photographs of ``split`` in order (the cat first), and seeded random crops of them
+    choice from its ``val/`` folder (:func:`folder_images`; the papers used ImageNet's validation set); otherwise
+    the embedded photographs of ``split`` in order (the cat first), and seeded random crops of them
     (:func:`embedded_crops`) where more images are asked for than there are photographs."""
-    if isinstance(n, bool) or not isinstance(n, int) or n < 1:
-        raise ValueError(f"n must be a positive integer, got {n!r}")
+    checks.positive_int("n", n)
+    checks.positive_int("size", size)
     if data_dir:
-        return torch.stack(folder_images(data_dir, n, size, seed)), f"{n} images from {data_dir}"
+        folder = Path(data_dir).expanduser() / "val"
+        return torch.stack(folder_images(folder, n, size, seed)), f"{n} images from {folder}"
     names = photo_names(split)
     if n <= len(names):
         return photos(names[:n], size), f"the embedded photographs {', '.join(names[:n])}"
@@ -215,9 +302,10 @@ FASHION_MNIST_CLASSES = ("T-shirt/top", "Trouser", "Pullover", "Dress", "Coat", 
 def fashion_mnist(train: bool, root: str | Path | None = None):
     """Fashion-MNIST through ``torchvision.datasets.FashionMNIST``: 28×28 uint8 images and labels.
 
-    The files come from Debian's ``dataset-fashion-mnist`` package (decompressed once into ``root``, by default
-    ``data/cache``); where that package is absent, torchvision downloads them (needs network). ``.data`` is an
-    N×28×28 uint8 tensor, ``.targets`` the labels.
+    The files come from Debian's ``dataset-fashion-mnist`` package, decompressed once into ``root`` (by default
+    ``data/cache``; each process writes its own temporary file and renames it, so concurrent first uses are safe).
+    Where that package is absent this is an error naming the command that installs it (nothing is downloaded).
+    ``.data`` is an N×28×28 uint8 tensor, ``.targets`` the labels.
     """
     import gzip
     import shutil
@@ -226,15 +314,18 @@ def fashion_mnist(train: bool, root: str | Path | None = None):
 
     from . import paths
 
+    if not FASHION_MNIST_DEBIAN.is_dir():
+        raise FileNotFoundError(f"Fashion-MNIST is not on this machine ({FASHION_MNIST_DEBIAN} is missing): install "
+                                "Debian's package with `sudo apt-get install dataset-fashion-mnist` (make install "
+                                "does so as root)")
     root = Path(root) if root is not None else paths.cache_dir()
     raw = root / "FashionMNIST" / "raw"
-    if FASHION_MNIST_DEBIAN.is_dir():
-        raw.mkdir(parents=True, exist_ok=True)
-        for source in FASHION_MNIST_DEBIAN.glob("*-ubyte.gz"):
-            target = raw / source.stem
-            if not target.is_file():
-                with gzip.open(source) as fin, open(target.with_suffix(".part"), "wb") as fout:
-                    shutil.copyfileobj(fin, fout)
-                target.with_suffix(".part").rename(target)
-        return FashionMNIST(str(root), train=train, download=False)
-    return FashionMNIST(str(root), train=train, download=True)
+    raw.mkdir(parents=True, exist_ok=True)
+    for source in FASHION_MNIST_DEBIAN.glob("*-ubyte.gz"):
+        target = raw / source.stem
+        if not target.is_file():
+            part = target.with_name(f".{target.name}.{os.getpid()}.part")
+            with gzip.open(source) as fin, open(part, "wb") as fout:
+                shutil.copyfileobj(fin, fout)
+            os.replace(part, target)
+    return FashionMNIST(str(root), train=train, download=False)

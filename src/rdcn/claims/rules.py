@@ -1,0 +1,279 @@
+"""The rules that decide a claim from measured numbers: three-state verdicts, fixed before looking at the numbers.
+
+A rule reads named measurements and returns a :class:`Verdict`: ``holds``, ``does not hold`` or ``inconclusive``
+(at this scale), with the statistic it computed and its 95 % interval. Comparisons and trends are decided on
+*replicates* (seeds of networks, encoders, DCN initialisations): a rule given fewer than two replicates can only
+say ``inconclusive``. Deterministic facts (a table that matches, a bound checked on every point) have two states.
+
+The rules:
+
+- :class:`Exact` — a deterministic check (a boolean measurement).
+- :class:`Bound` — ``lower ≤ upper`` at every point, up to a rounding tolerance (deterministic).
+- :class:`PairedDifference` — the mean paired difference ``a − b`` over replicates (optionally of logs, for ratios),
+  with Student's t 95 % interval: holds if the interval lies on the claimed side of 0, does not hold if it lies on
+  the other side, inconclusive if it contains 0.
+- :class:`Trend` — Spearman's ρ between a setting ``x`` and a measurement ``y`` over every replicate point, with the
+  Fisher-z 95 % interval (standard error √(1.06/(n − 3)), Fieller et al. 1957): holds if the interval is on the
+  claimed side of 0, does not hold if on the other, inconclusive otherwise.
+- :class:`Within` — a statistic (mean or median) of a sample with its bootstrap 95 % interval (scipy.stats.bootstrap,
+  percentile, fixed seed) against a range: holds if the interval lies inside it, does not hold if outside,
+  inconclusive if it straddles an edge.
+- :class:`Spread` — the ratio of the largest to the smallest group mean (groups of replicates), bootstrap 95 %
+  interval, against a factor: holds if the interval lies below it, does not hold if above.
+- :class:`Slope` — the least-squares slope of ``y`` on ``x`` (log–log where asked) with its t 95 % interval, against
+  a range.
+"""
+from __future__ import annotations
+
+import math
+from dataclasses import dataclass
+from typing import Any
+
+import numpy as np
+from scipy import stats
+
+HOLDS, FAILS, INCONCLUSIVE = "holds", "does not hold", "inconclusive"
+STATES = (HOLDS, FAILS, INCONCLUSIVE)
+LEVEL = 0.95
+BOOTSTRAP_RESAMPLES = 2000
+BOOTSTRAP_SEED = 0
+
+
+@dataclass(frozen=True)
+class Verdict:
+    """A claim's verdict: its state, the statistic, its interval (None where deterministic) and one sentence."""
+
+    state: str
+    statistic: float | None
+    interval: tuple[float, float] | None
+    summary: str
+
+    def as_dict(self) -> dict[str, Any]:
+        return dict(state=self.state, statistic=self.statistic,
+                    interval=None if self.interval is None else list(self.interval), summary=self.summary)
+
+
+def _fmt(value: float) -> str:
+    return f"{value:.3g}"
+
+
+def _array(measured: dict, name: str) -> np.ndarray:
+    if name not in measured:
+        raise KeyError(f"the rule needs the measurement {name!r}; got {sorted(measured)}")
+    return np.asarray(measured[name], dtype=float)
+
+
+def _decide(low: float, high: float, claimed_low: float, claimed_high: float) -> str:
+    """holds if [low, high] ⊂ [claimed_low, claimed_high], does not hold if they are disjoint, else inconclusive."""
+    if claimed_low <= low and high <= claimed_high:
+        return HOLDS
+    if high < claimed_low or low > claimed_high:
+        return FAILS
+    return INCONCLUSIVE
+
+
+def _too_few(n: int, what: str) -> Verdict:
+    return Verdict(INCONCLUSIVE, None, None, f"only {n} {what}: a claim is never decided by one replicate")
+
+
+@dataclass(frozen=True)
+class Exact:
+    """A deterministic check: the boolean measurement ``key``."""
+
+    key: str = "holds"
+    what: str = ""
+
+    def describe(self) -> str:
+        return f"deterministic: holds exactly when {self.what or self.key}"
+
+    def decide(self, measured: dict) -> Verdict:
+        ok = bool(measured[self.key])
+        return Verdict(HOLDS if ok else FAILS, None, None, f"{self.what or self.key}: {'yes' if ok else 'no'}")
+
+
+@dataclass(frozen=True)
+class Bound:
+    """``lower ≤ upper`` at every point (arrays of the same shape), up to ``tolerance`` of rounding."""
+
+    lower: str
+    upper: str
+    tolerance: float = 1e-9
+
+    def describe(self) -> str:
+        return (f"deterministic: holds when {self.lower} ≤ {self.upper} at every point (up to {self.tolerance:g} of "
+                "rounding)")
+
+    def decide(self, measured: dict) -> Verdict:
+        gap = _array(measured, self.upper) - _array(measured, self.lower)
+        worst = float(gap.min())
+        return Verdict(HOLDS if worst >= -self.tolerance else FAILS, worst, None,
+                       f"smallest margin {self.upper} − {self.lower} = {_fmt(worst)} over {gap.size} points")
+
+
+@dataclass(frozen=True)
+class PairedDifference:
+    """Mean over replicates of ``a − b`` (of ``log a − log b`` if ``log``), Student's t 95 % interval; the claim is
+    ``a < b`` (``alternative="less"``) or ``a > b`` (``"greater"``)."""
+
+    a: str
+    b: str
+    alternative: str = "less"
+    log: bool = False
+
+    def describe(self) -> str:
+        diff = f"log {self.a} − log {self.b}" if self.log else f"{self.a} − {self.b}"
+        side = "below" if self.alternative == "less" else "above"
+        return (f"paired over replicates: the mean of {diff} with its Student-t 95 % interval; holds if the interval "
+                f"lies {side} 0, does not hold if it lies on the other side, inconclusive if it contains 0")
+
+    def decide(self, measured: dict) -> Verdict:
+        a, b = _array(measured, self.a).ravel(), _array(measured, self.b).ravel()
+        if a.shape != b.shape:
+            raise ValueError(f"{self.a} and {self.b} must pair up, got {a.size} and {b.size} values")
+        d = np.log(a) - np.log(b) if self.log else a - b
+        if d.size < 2:
+            return _too_few(d.size, "replicate")
+        mean = float(d.mean())
+        if np.all(d == d[0]):
+            low = high = mean
+        else:
+            low, high = stats.ttest_1samp(d, 0.0).confidence_interval(LEVEL)
+        claimed = (-math.inf, 0.0) if self.alternative == "less" else (0.0, math.inf)
+        state = _decide(low, high, *claimed)
+        if low == high == 0.0:
+            state = INCONCLUSIVE
+        name = "log ratio" if self.log else "difference"
+        return Verdict(state, mean, (float(low), float(high)),
+                       f"mean paired {name} {_fmt(mean)} (95 % CI {_fmt(low)} to {_fmt(high)}, {d.size} replicates)")
+
+
+@dataclass(frozen=True)
+class Trend:
+    """Spearman's ρ of ``y`` against ``x`` over every point (replicates included), Fisher-z 95 % interval; the claim
+    is an ``increasing`` or ``decreasing`` trend. ``x`` may hold one value per row of ``y`` (settings × replicates)."""
+
+    x: str
+    y: str
+    direction: str = "increasing"
+
+    def describe(self) -> str:
+        side = "above" if self.direction == "increasing" else "below"
+        return (f"Spearman's ρ of {self.y} against {self.x} over every replicate point, Fisher-z 95 % interval "
+                f"(s.e. √(1.06/(n − 3))); holds if the interval lies {side} 0, does not hold if on the other side, "
+                "inconclusive if it contains 0")
+
+    def decide(self, measured: dict) -> Verdict:
+        x, y = _array(measured, self.x), _array(measured, self.y)
+        if y.ndim == 2 and x.ndim == 1 and len(x) == len(y):
+            x = np.repeat(x, y.shape[1])
+        x, y = x.ravel(), y.ravel()
+        if x.size != y.size:
+            raise ValueError(f"{self.x} and {self.y} must have one value per point, got {x.size} and {y.size}")
+        n = x.size
+        if n < 4 or len(set(x.tolist())) < 2:
+            return _too_few(n, "points")
+        rho = float(stats.spearmanr(x, y).statistic)
+        z, se = math.atanh(max(min(rho, 1 - 1e-12), -1 + 1e-12)), math.sqrt(1.06 / (n - 3))
+        q = stats.norm.ppf(0.5 + LEVEL / 2)
+        low, high = math.tanh(z - q * se), math.tanh(z + q * se)
+        claimed = (0.0, 1.0) if self.direction == "increasing" else (-1.0, 0.0)
+        state = _decide(low, high, *claimed)
+        return Verdict(state, rho, (low, high), f"Spearman ρ = {rho:.2f} (95 % CI {low:.2f} to {high:.2f}, {n} points)")
+
+
+def _bootstrap(samples: tuple[np.ndarray, ...], statistic) -> tuple[float, float]:
+    result = stats.bootstrap(samples, statistic, vectorized=False, paired=False, confidence_level=LEVEL,
+                             n_resamples=BOOTSTRAP_RESAMPLES, method="percentile",
+                             rng=np.random.default_rng(BOOTSTRAP_SEED))
+    return float(result.confidence_interval.low), float(result.confidence_interval.high)
+
+
+@dataclass(frozen=True)
+class Within:
+    """The ``statistic`` (``"mean"`` or ``"median"``) of the sample ``values`` with its bootstrap 95 % interval,
+    against the range [``low``, ``high``]."""
+
+    values: str
+    low: float = -math.inf
+    high: float = math.inf
+    statistic: str = "median"
+
+    def describe(self) -> str:
+        return (f"the {self.statistic} of {self.values} with its bootstrap 95 % interval (percentile, "
+                f"{BOOTSTRAP_RESAMPLES} resamples); holds if the interval lies within [{self.low:g}, {self.high:g}], "
+                "does not hold if it lies outside, inconclusive if it straddles an edge")
+
+    def decide(self, measured: dict) -> Verdict:
+        values = _array(measured, self.values).ravel()
+        if values.size < 2:
+            return _too_few(values.size, "values")
+        f = np.median if self.statistic == "median" else np.mean
+        value = float(f(values))
+        low, high = (value, value) if np.all(values == values[0]) else _bootstrap((values,), f)
+        return Verdict(_decide(low, high, self.low, self.high), value, (low, high),
+                       f"{self.statistic} {_fmt(value)} (95 % CI {_fmt(low)} to {_fmt(high)}, {values.size} values)")
+
+
+@dataclass(frozen=True)
+class Spread:
+    """max/min of the group means of ``groups`` (a mapping name → replicate values), bootstrap 95 % interval, against
+    ``factor``: the groups are "similar" if the whole interval lies below it."""
+
+    groups: str
+    factor: float
+
+    def describe(self) -> str:
+        return (f"the ratio of the largest to the smallest mean over the groups of {self.groups}, bootstrap 95 % "
+                f"interval (resampling each group's replicates); holds if the interval lies below {self.factor:g}, "
+                f"does not hold if it lies above, inconclusive if it contains {self.factor:g}")
+
+    def decide(self, measured: dict) -> Verdict:
+        groups = [np.asarray(v, float).ravel() for v in measured[self.groups].values()]
+        if min(g.size for g in groups) < 2:
+            return _too_few(min(g.size for g in groups), "replicates in a group")
+
+        def ratio(*samples):
+            means = [np.mean(s) for s in samples]
+            return max(means) / min(means)
+
+        value = float(ratio(*groups))
+        low, high = _bootstrap(tuple(groups), ratio)
+        return Verdict(_decide(low, high, 1.0, self.factor), value, (low, high),
+                       f"max/min of the group means {value:.3g} (95 % CI {low:.3g} to {high:.3g})")
+
+
+@dataclass(frozen=True)
+class Slope:
+    """The least-squares slope of ``y`` on ``x`` (both logged if ``loglog``) over every point, t 95 % interval
+    (scipy.stats.linregress), against the range [``low``, ``high``]."""
+
+    x: str
+    y: str
+    low: float
+    high: float
+    loglog: bool = True
+
+    def describe(self) -> str:
+        axes = "log y on log x" if self.loglog else "y on x"
+        return (f"the least-squares slope of {axes} ({self.y} on {self.x}) over every point, with its Student-t 95 % "
+                f"interval; holds if the interval lies within [{self.low:g}, {self.high:g}], does not hold if it "
+                "lies outside, inconclusive otherwise")
+
+    def decide(self, measured: dict) -> Verdict:
+        x, y = _array(measured, self.x), _array(measured, self.y)
+        if y.ndim == 2 and x.ndim == 1 and len(x) == len(y):
+            x = np.repeat(x, y.shape[1])
+        x, y = x.ravel(), y.ravel()
+        if self.loglog:
+            x, y = np.log(x), np.log(y)
+        if x.size < 3 or len(set(x.tolist())) < 2:
+            return _too_few(x.size, "points")
+        fit = stats.linregress(x, y)
+        q = stats.t.ppf(0.5 + LEVEL / 2, x.size - 2)
+        low, high = fit.slope - q * fit.stderr, fit.slope + q * fit.stderr
+        return Verdict(_decide(low, high, self.low, self.high), float(fit.slope), (float(low), float(high)),
+                       f"slope {fit.slope:.3f} (95 % CI {low:.3f} to {high:.3f}, {x.size} points)")
+
+
+RULES = (Exact, Bound, PairedDifference, Trend, Within, Spread, Slope)
+__all__ = ["Verdict", "STATES", "HOLDS", "FAILS", "INCONCLUSIVE", *[r.__name__ for r in RULES]]

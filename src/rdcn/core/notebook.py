@@ -1,0 +1,117 @@
+"""The session a chapter notebook opens in its first cell: its run, its sizes, its data check, its results and its
+glue, in one object, so that a notebook holds prose, derivations and one call per figure.
+
+``ch = open_chapter("theory", profile, device, data_dir, seed, sizes)`` validates the parameters (before any
+expensive work), resolves the chapter's sizes (the profile's, with the run's overrides), checks the data folder
+the chapter reads at this profile, and opens the chapter's results. Then:
+
+- ``ch.glue(name=value, …)`` glues many values at once (numpy scalars as Python numbers, for ``{glue:text}``);
+- ``ch.figure("fig-name", fig)`` glues a figure and closes it; ``ch.table("name", rows)`` a Markdown table;
+- ``ch.record(key, value)`` stores a number (or array, table) in the chapter's results;
+- ``ch.claim("claim_id", **measured)`` decides a registered claim (:mod:`rdcn.claims`) by its rule on the measured
+  numbers, stores it and glues ``verdict-<id>`` (its state and the statistic) and ``state-<id>`` (its state), so
+  that every sentence stating an outcome is glued from the verdict;
+- ``ch.save()`` writes ``results/<run>/<chapter>.json``.
+"""
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+
+from .. import claims as registry
+from . import data, profiles
+from .results import ChapterRun
+from .runs import Run
+
+
+def _plain(value: Any) -> Any:
+    if isinstance(value, np.generic):
+        return value.item()
+    if hasattr(value, "ndim") and value.ndim == 0:  # 0-d tensors and arrays
+        return value.item()
+    return value
+
+
+class Chapter:
+    """One execution of one chapter (see the module's note). ``S`` holds its sizes, ``run`` its :class:`Run`."""
+
+    def __init__(self, name: str, run: Run):
+        import torch
+
+        self.name, self.run = profiles.check_chapter(name), run
+        self.profile, self.device, self.seed, self.data_dir = run.profile, run.device, run.seed, run.data_dir
+        self.S = profiles.sizes(name, run.profile, **run.overrides(name))
+        profiles.check_device(run.device)
+        needs = profiles.data_needs(name, run.profile)
+        self.data_used = data.check_layout(run.data_dir, needs, name, run.profile)
+        torch.set_flush_denormal(True)  # tiny random features must not fall into slow denormal arithmetic
+        self.results = ChapterRun(name, run, data_used=self.data_used)
+        self.glue(profile=run.profile, run_name=run.name, seed=run.seed, device=run.device,
+                  rerun_command=self.rerun_command())
+
+    def glue(self, **values: Any) -> None:
+        """Glue every value under its name (not displayed here; ``{glue:text}`` shows it in the prose)."""
+        from myst_nb import glue
+
+        for key, value in values.items():
+            glue(key, _plain(value), display=False)
+
+    def figure(self, name: str, fig) -> None:
+        """Glue ``fig`` under ``name`` (for a ``{glue:figure}`` directive) and close it."""
+        import matplotlib.pyplot as plt
+        from myst_nb import glue
+
+        glue(name, fig, display=False)
+        plt.close(fig)
+
+    def table(self, name: str, rows: list[dict], columns: list[str] | None = None) -> None:
+        """Glue ``rows`` (dicts) as a Markdown table under ``name``."""
+        from myst_nb import glue
+
+        from .figures import markdown_table
+
+        glue(name, markdown_table(rows, columns), display=False)
+
+    def record(self, key: str, value: Any) -> Any:
+        """Store a measured number (or array, table) in the chapter's results; returns ``value``."""
+        return self.results.record(key, value)
+
+    def claim(self, claim_id: str, **measured: Any) -> registry.Verdict:
+        """Decide the registered claim ``claim_id`` on ``measured`` (the inputs its rule names, plus any context
+        worth storing), record it, and glue ``verdict-<id>`` and ``state-<id>``. Returns the verdict."""
+        claim = registry.get(claim_id)
+        if claim.chapter != self.name:
+            raise ValueError(f"claim {claim_id!r} belongs to chapter {claim.chapter!r}, not {self.name!r}")
+        verdict = claim.decide(measured)
+        self.results.claim(claim, measured, verdict)
+        self.glue(**{f"state-{claim_id}": verdict.state, f"verdict-{claim_id}": f"{verdict.state} "
+                     f"({verdict.summary})"})
+        return verdict
+
+    def rerun_command(self) -> str:
+        """The exact command that reruns this chapter alone at this run's parameters."""
+        number = {c: f"{i:02d}" for i, c in enumerate(profiles.chapters(), start=1)}[self.name]
+        args = [f"PROFILE={self.run.profile}"]
+        if self.run.device != "cpu":
+            args.append(f"DEVICE={self.run.device}")
+        if self.run.seed:
+            args.append(f"SEED={self.run.seed}")
+        if self.run.data_dir:
+            args.append(f"DATA_DIR={self.run.data_dir}")
+        if self.run.sizes:
+            args.append(f"SIZES='{self.run.sizes_json}'")
+        return f"make chapter CHAPTER={number} " + " ".join(args)
+
+    def save(self) -> Path:
+        """Write the chapter's results (``results/<run>/<chapter>.json``); returns the path."""
+        return self.results.save()
+
+
+def open_chapter(name: str, profile: str = "book", device: str = "cpu", data_dir: str = "", seed: int = 0,
+                 sizes: str | dict | None = "") -> Chapter:
+    """The session of chapter ``name`` at these notebook parameters (see the module's note). Bad parameters (an
+    unknown profile or device, a seed that is not a non-negative integer, a data folder without the layout the
+    chapter needs, a size override of the wrong kind) are errors naming them, raised before anything runs."""
+    return Chapter(name, Run.of(profile, seed, device, data_dir, sizes))
