@@ -25,7 +25,7 @@ export RDCN_CHAPTER := $(CHAPTER)
 export MPLBACKEND := Agg
 export PYDEVD_DISABLE_FILE_VALIDATION := 1
 
-.PHONY: install book notebooks chapter test test-fast lint unit smoke claims clean
+.PHONY: install book notebooks chapter test test-fast lint unit smoke claims rehearsal clean
 
 ## install: the virtualenv (.venv, or the active one), pinned requirements, the rdcn kernel, Debian's packages
 install: $(STAMP)
@@ -71,6 +71,14 @@ smoke: install
 ## claims: check the run's claims (every registered claim present and decided; designed ones hold)
 claims: install
 	RDCN_REQUIRE_RESULTS=1 $(BIN)/python -m pytest -q -p no:cacheprovider tests -m claims
+
+## rehearsal: the README's paper command, run on generated stand-ins for ImageNet, CIFAR-10 and torchvision's
+## weights (tests/rehearsal.py) with every size shrunk to seconds (tests/rehearsal_sizes.json); claims computed
+REHEARSAL := $(CURDIR)/_build/rehearsal
+rehearsal: install
+	$(BIN)/python tests/rehearsal.py $(REHEARSAL)
+	TORCH_HOME=$(REHEARSAL)/torch_home RDCN_UNVERIFIED_WEIGHTS=1 $(MAKE) book PROFILE=paper DEVICE=cpu \
+	  DATA_DIR=$(REHEARSAL)/data SIZES=$(CURDIR)/tests/rehearsal_sizes.json SEED=0
 
 ## test: the whole suite: lint, unit tests, smoke notebooks, the book at the book profile (-W), its claims
 test: install

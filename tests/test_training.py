@@ -32,9 +32,9 @@ def test_sse_is_the_per_image_sum_of_squares():
 
 def test_history_lengths_and_training_lowers_the_loss():
     encoder, decoder, train, held = _problem()
-    schedule = training.Schedule(40, 4, 3e-3, 0.0, 10, 100)
+    schedule = training.Schedule(40, 4, 3e-3, 0.0, eval_every=10, checkpoint_every=100)
     history = training.train_dcn(encoder, decoder, train, held, schedule, seed=0)
-    assert len(history["train"]) == 40 and history["held_out_at"] == [1, 11, 21, 31]
+    assert len(history["train"]) == 40 and history["evaluated_at"] == [1, 11, 21, 31]
     assert sum(history["train"][-5:]) < sum(history["train"][:5])
 
 
@@ -70,6 +70,7 @@ def test_an_interrupted_run_resumes_to_the_same_final_weights(tmp_path):
                                  callback=seen.append)
     assert seen == [5, 6]  # resumed after the checkpoint, lost nothing
     assert _same(_weights(decoder), expected) and history == reference
+    assert all(type(i) is int for i in history["evaluated_at"])  # ints after a resume as when fresh
 
 
 def test_a_finished_checkpoint_is_the_cached_model(tmp_path):
@@ -133,3 +134,55 @@ def test_empty_image_sets_are_errors():
     encoder, decoder, train, held = _problem()
     with pytest.raises(ValueError, match="at least one image"):
         training.train_dcn(encoder, decoder, train[:0], held, SCHEDULE, seed=0)
+
+
+def _regression(seed=0):
+    g = torch.Generator().manual_seed(seed)
+    x, w = torch.randn(20, 3, generator=g), torch.tensor([1.0, -2.0, 0.5])
+    return x, x @ w
+
+
+@pytest.mark.parametrize("sampling, decay", [("replacement", "constant"), ("epochs", "cosine")])
+def test_fit_resumes_mid_epoch_to_the_same_weights(tmp_path, sampling, decay):
+    x, y = _regression()
+    schedule = training.Schedule(iterations=9, batch=6, lr=0.05, decay=decay, checkpoint_every=2)
+
+    def run(checkpoint=None, callback=None):
+        model = torch.nn.Linear(3, 1, bias=False)
+        torch.nn.init.zeros_(model.weight)
+        history = training.fit(dict(model=model), lambda i: (model(x[i])[:, 0] - y[i]).pow(2).mean(), len(x), schedule,
+                               torch.Generator().manual_seed(1), sampling, checkpoint=checkpoint, callback=callback)
+        return model.weight.detach().clone(), history
+
+    reference, history = run()
+    assert history["train"][-1] < history["train"][0]
+
+    def stop(i):
+        if i == 5:
+            raise KeyboardInterrupt
+
+    with pytest.raises(KeyboardInterrupt):
+        run(tmp_path / "fit.pt", stop)
+    resumed, again = run(tmp_path / "fit.pt")
+    assert torch.equal(resumed, reference) and again == history
+
+
+def test_epochs_visit_every_item_once_per_epoch():
+    seen = []
+    model = torch.nn.Linear(1, 1)
+    schedule = training.Schedule(iterations=training.iterations_per_epoch(10, 4) * 2, batch=4, lr=0.1)
+    training.fit(dict(model=model), lambda i: seen.append(i.tolist()) or model(torch.ones(len(i), 1)).sum(), 10,
+                 schedule, torch.Generator().manual_seed(0), "epochs")
+    assert [len(b) for b in seen] == [4, 4, 2, 4, 4, 2]
+    assert sorted(sum(seen[:3], [])) == list(range(10)) == sorted(sum(seen[3:], []))
+
+
+def test_fit_refuses_bad_arguments():
+    model = torch.nn.Linear(1, 1)
+    schedule = training.Schedule(iterations=1, batch=1, lr=0.1)
+    with pytest.raises(ValueError, match="sampling must be one of"):
+        training.fit(dict(model=model), lambda i: model.weight.sum(), 3, schedule, torch.Generator(), "shuffle")
+    with pytest.raises(ValueError, match="items must be a positive integer"):
+        training.fit(dict(model=model), lambda i: model.weight.sum(), 0, schedule, torch.Generator())
+    with pytest.raises(ValueError, match="decay must be one of"):
+        training.Schedule(iterations=1, batch=1, lr=0.1, decay="step")

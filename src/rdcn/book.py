@@ -116,6 +116,10 @@ def execute(run: Run, chapter: str | None = None, force: bool = False) -> list[P
             target.unlink(missing_ok=True)
             raise
         notebook = nbformat.read(partial, as_version=4)
+        for cell in notebook.cells:  # papermill's injected parameters are plumbing: not shown in the book
+            tags = cell.metadata.get("tags", [])
+            if "injected-parameters" in tags and "remove-cell" not in tags:
+                cell.metadata["tags"] = [*tags, "remove-cell"]
         notebook.metadata["rdcn"] = dict(stamp=wanted, run=run.name, wall_time_s=round(time.perf_counter() - start, 1))
         nbformat.write(notebook, partial)
         os.replace(partial, target)

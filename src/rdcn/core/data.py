@@ -14,7 +14,9 @@ before anything runs; :func:`test_images` reads ``DATA_DIR/val``.
 from __future__ import annotations
 
 import functools
+import io
 import os
+import pickle
 from pathlib import Path
 
 import numpy as np
@@ -329,3 +331,43 @@ def fashion_mnist(train: bool, root: str | Path | None = None):
                 shutil.copyfileobj(fin, fout)
             os.replace(part, target)
     return FashionMNIST(str(root), train=train, download=False)
+
+
+class _CifarUnpickler(pickle.Unpickler):
+    """Unpickles CIFAR-10's python batches and nothing else: dicts, lists, bytes and numpy arrays, no other global
+    (so a crafted file cannot run code)."""
+
+    ALLOWED = {("numpy.core.multiarray", "_reconstruct"), ("numpy._core.multiarray", "_reconstruct"),
+               ("numpy", "ndarray"), ("numpy", "dtype"), ("_codecs", "encode")}
+
+    def find_class(self, module: str, name: str):
+        if (module, name) in self.ALLOWED:
+            return super().find_class(module, name)
+        raise pickle.UnpicklingError(f"CIFAR-10 batches hold no {module}.{name}: refusing to load it")
+
+
+def _cifar_batch(path: Path) -> dict:
+    try:
+        batch = _CifarUnpickler(io.BytesIO(path.read_bytes()), encoding="latin1").load()
+        if not isinstance(batch, dict):
+            raise ValueError(f"expected a dict, found {type(batch).__name__}")
+        return batch
+    except Exception as error:
+        raise ValueError(f"cannot read the CIFAR-10 file {path}: {error}") from None
+
+
+def cifar10(root: str | Path, train: bool) -> tuple[torch.Tensor, torch.Tensor]:
+    """CIFAR-10 (Krizhevsky 2009) from torchvision's folder ``root/cifar-10-batches-py``: the training split (5
+    batches) or the test split, as N×3×32×32 uint8 images and int64 labels. Read with an unpickler that admits only
+    the types these files hold (:class:`_CifarUnpickler`): a file that holds anything else is refused, naming it."""
+    folder = Path(root).expanduser() / CIFAR_FOLDER
+    names = CIFAR_FILES[:5] if train else ("test_batch",)
+    images, labels = [], []
+    for name in names:
+        batch = _cifar_batch(folder / name)
+        data = np.asarray(batch["data"], dtype=np.uint8)
+        if data.ndim != 2 or data.shape[1] != 3 * 32 * 32 or len(batch["labels"]) != len(data):
+            raise ValueError(f"the CIFAR-10 file {folder / name} does not hold N×3072 images with N labels")
+        images.append(torch.from_numpy(data.reshape(-1, 3, 32, 32).copy()))
+        labels.append(torch.as_tensor(batch["labels"], dtype=torch.long))
+    return torch.cat(images), torch.cat(labels)

@@ -1,9 +1,11 @@
-"""Reconstruction quality as in He et al. §4 (SPEC §4): Pearson r and SSIM on grayscale images.
+"""Reconstruction quality as in He et al. §4: Pearson r and SSIM on grayscale images.
 
 Both images go to grayscale (scikit-image's ``rgb2gray``: colours are not compared, geometry is); the output is
 min-maxed to [0, 1], and so is the target (our choice, stated in the book: a random DCN's output has an arbitrary
 scale and offset, and SSIM's luminance term is not invariant to them, so both sides get the same map); SSIM is
-scikit-image's ``structural_similarity`` with ``data_range=1``; where it is negative the output's luminosity is
+Wang et al.'s (2004), whom the paper cites: an 11×11 Gaussian window of σ = 1.5, K₁ = 0.01, K₂ = 0.03, population
+covariances (scikit-image's ``structural_similarity`` with ``gaussian_weights=True, sigma=1.5,
+use_sample_covariance=False, data_range=1``, :data:`SSIM_OPTIONS`); where it is negative the output's luminosity is
 inverted (1 − y) and SSIM taken again, so the value lies in [0, 1] — the paper's rule. Functions take batches
 (N×C×H×W tensors or arrays, C = 1 or 3) and return one value per image.
 """
@@ -14,6 +16,9 @@ import torch
 from scipy import stats
 from skimage.color import rgb2gray
 from skimage.metrics import structural_similarity
+
+#: Wang et al. (2004)'s SSIM, as scikit-image documents how to match it.
+SSIM_OPTIONS = dict(gaussian_weights=True, sigma=1.5, use_sample_covariance=False, data_range=1.0)
 
 
 def grayscale(images) -> np.ndarray:
@@ -48,10 +53,10 @@ def quality(output, target) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
         raise ValueError(f"output and target differ in shape: {y.shape} vs {x.shape}")
     ssim, r, inverted = np.empty(len(y)), np.empty(len(y)), np.zeros(len(y), bool)
     for i, (yi, xi) in enumerate(zip(y, x)):
-        s = structural_similarity(yi, xi, data_range=1.0)
+        s = structural_similarity(yi, xi, **SSIM_OPTIONS)
         if s < 0:
             yi, inverted[i] = 1.0 - yi, True
-            s = structural_similarity(yi, xi, data_range=1.0)
+            s = structural_similarity(yi, xi, **SSIM_OPTIONS)
         ssim[i] = s
         r[i] = stats.pearsonr(yi.ravel(), xi.ravel()).statistic if yi.std() > 0 and xi.std() > 0 else 0.0
     return ssim, r, inverted

@@ -50,6 +50,7 @@ class Chapter:
         self.results = ChapterRun(name, run, data_used=self.data_used)
         self.glue(profile=run.profile, run_name=run.name, seed=run.seed, device=run.device,
                   rerun_command=self.rerun_command())
+        self.markdown("rerun-box", self.rerun_box())
 
     def glue(self, **values: Any) -> None:
         """Glue every value under its name (not displayed here; ``{glue:text}`` shows it in the prose)."""
@@ -65,6 +66,13 @@ class Chapter:
 
         glue(name, fig, display=False)
         plt.close(fig)
+
+    def markdown(self, name: str, text: str) -> None:
+        """Glue MyST Markdown ``text`` under ``name`` (shown with a ``{glue:md}`` directive, ``:format: myst``)."""
+        from IPython.display import Markdown
+        from myst_nb import glue
+
+        glue(name, Markdown(text), display=False)
 
     def table(self, name: str, rows: list[dict], columns: list[str] | None = None) -> None:
         """Glue ``rows`` (dicts) as a Markdown table under ``name``."""
@@ -103,6 +111,19 @@ class Chapter:
         if self.run.sizes:
             args.append(f"SIZES='{self.run.sizes_json}'")
         return f"make chapter CHAPTER={number} " + " ".join(args)
+
+    def rerun_box(self) -> str:
+        """A "Run this chapter yourself" box: the exact commands for this chapter at this run's parameters."""
+        stem = {c: f"{i:02d}" for i, c in enumerate(profiles.chapters(), start=1)}[self.name]
+        params = " ".join(f"-p {k} {v!r}" for k, v in self.run.parameters().items() if k != "sizes" or v)
+        return (":::{admonition} Run this chapter yourself\n:class: tip\n\n"
+                f"This page is run `{self.run.name}` (profile `{self.run.profile}`, seed {self.run.seed}, device "
+                f"`{self.run.device}`). To execute this chapter alone with these parameters, from the repository:\n\n"
+                f"```bash\n{self.rerun_command()}\n```\n\nor, with papermill, from any folder (results go to "
+                f"`results/{self.run.name}/`):\n\n```bash\njupytext --to ipynb notebooks/{stem}_{self.name}.md\n"
+                f"papermill notebooks/{stem}_{self.name}.ipynb out.ipynb -k rdcn {params}\n```\n\n"
+                "Change `PROFILE`, `SEED`, `DEVICE`, `DATA_DIR` or `SIZES` (a JSON object of size overrides) to run "
+                "another scale: each run writes into its own folders.\n:::")
 
     def save(self) -> Path:
         """Write the chapter's results (``results/<run>/<chapter>.json``); returns the path."""

@@ -1,18 +1,22 @@
-"""Training a DCN to invert a fixed CNN's features (He et al. §3.1, Eq. 1; SPEC §3).
+"""The one training loop of the package (:func:`fit`), and DCN training on it (He et al. §3.1, Eq. 1).
 
-The encoder is frozen (random, or trained for classification); the DCN minimises the sum over pixels of the
-squared error between the input image and its reconstruction (:func:`sse`; the per-pixel mean is that divided by
-C·H·W), averaged over a mini-batch, with Adam (Kingma & Ba 2015) and L2 weight decay, the learning rate
-decaying in steps ("multistep"; the paper gives no milestones: we halve it at 1/2 and 3/4 of the iterations).
-The DCN starts from the "MSRA" initialisation (He et al. 2015; Kaiming normal, fan-in, zero biases).
+:func:`fit` minimises a loss over mini-batches of a data set with Adam (Kingma & Ba 2015) and L2 weight decay, the
+learning rate constant, halved at 1/2 and 3/4 of the iterations ("multistep"; He et al. give no milestones), or
+annealed to 0 along a cosine. Mini-batches are drawn from one seeded CPU generator, with replacement or as
+seeded permutations (epochs). Every ``checkpoint_every`` iterations and at the end, the whole state (the modules,
+optimiser, schedule, generator, sampler and history) is saved, so a run that is interrupted resumes where its last
+checkpoint stopped and ends with exactly the weights of an uninterrupted run. Every model of the book is trained
+by it: the DCNs of chapter 2 (:func:`train_dcn`), the classifiers behind its trained encoders, and Gilbert et al.'s
+random- and learned-filter classifiers.
 
-Every random choice (initial weights, mini-batches) comes from one seeded CPU generator. The whole state
-(DCN, optimiser, schedule, generator, loss histories) is checkpointed every ``checkpoint_every`` iterations, so a
-run that is interrupted resumes where its last checkpoint stopped and ends with exactly the weights of an
-uninterrupted run; the finished checkpoint is the cached model (:mod:`rdcn.cache`).
+DCN training (:func:`train_dcn`): the encoder is frozen (random, or trained for classification); the DCN minimises
+the sum over pixels of the squared error between the input image and its reconstruction (:func:`sse`; the
+per-pixel mean is that divided by C·H·W), averaged over a mini-batch. It starts from the "MSRA" initialisation
+(He et al. 2015; Kaiming normal, fan-in, zero biases), drawn from the same generator as the mini-batches.
 """
 from __future__ import annotations
 
+import math
 from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
@@ -21,35 +25,153 @@ import torch
 from torch import nn
 from tqdm.auto import tqdm
 
-from . import cache
+from . import cache, checks
+
+DECAYS = ("constant", "multistep", "cosine")
+SAMPLINGS = ("replacement", "epochs")
 
 
 @dataclass(frozen=True)
 class Schedule:
-    """The optimisation sizes of one DCN training run."""
+    """The optimisation sizes of one training run (``eval_every``/``checkpoint_every`` None: never)."""
 
     iterations: int
     batch: int
     lr: float
-    weight_decay: float
-    eval_every: int
-    checkpoint_every: int
+    weight_decay: float = 0.0
+    decay: str = "multistep"
+    eval_every: int | None = None
+    checkpoint_every: int | None = None
 
     def __post_init__(self):
-        for name in ("iterations", "batch", "eval_every", "checkpoint_every"):
-            value = getattr(self, name)
-            if isinstance(value, bool) or not isinstance(value, int) or value < 1:
-                raise ValueError(f"{name} must be a positive integer, got {value!r}")
-        if not self.lr > 0:
-            raise ValueError(f"lr must be positive, got {self.lr!r}")
-        if not self.weight_decay >= 0:
-            raise ValueError(f"weight_decay must be non-negative, got {self.weight_decay!r}")
+        checks.positive_int("iterations", self.iterations)
+        checks.positive_int("batch", self.batch)
+        checks.positive_number("lr", self.lr)
+        checks.non_negative_number("weight_decay", self.weight_decay)
+        checks.choice("decay", self.decay, DECAYS)
+        for name in ("eval_every", "checkpoint_every"):
+            if getattr(self, name) is not None:
+                checks.positive_int(name, getattr(self, name))
 
     @classmethod
     def from_sizes(cls, sizes) -> Schedule:
-        """The schedule of a chapter's profile sizes (:func:`rdcn.profiles.sizes`)."""
-        return cls(sizes.iterations, sizes.batch, sizes.lr, sizes.weight_decay, sizes.eval_every,
+        """The DCN schedule of chapter 2's profile sizes (:func:`rdcn.core.profiles.sizes`)."""
+        return cls(sizes.iterations, sizes.batch, sizes.lr, sizes.weight_decay, "multistep", sizes.eval_every,
                    sizes.checkpoint_every)
+
+
+def _scheduler(optimizer: torch.optim.Optimizer, schedule: Schedule):
+    if schedule.decay == "multistep":
+        n = schedule.iterations
+        return torch.optim.lr_scheduler.MultiStepLR(optimizer, sorted({max(1, n // 2), max(1, 3 * n // 4)}), gamma=0.5)
+    if schedule.decay == "cosine":
+        return torch.optim.lr_scheduler.CosineAnnealingLR(optimizer, T_max=schedule.iterations)
+    return torch.optim.lr_scheduler.LambdaLR(optimizer, lambda _: 1.0)
+
+
+class _Sampler:
+    """Mini-batch indices into ``items`` items: with replacement, or epoch by epoch through seeded permutations."""
+
+    def __init__(self, items: int, batch: int, sampling: str, generator: torch.Generator):
+        self.items, self.batch, self.sampling, self.generator = items, batch, sampling, generator
+        self.order, self.position = torch.empty(0, dtype=torch.long), 0
+
+    def next(self) -> torch.Tensor:
+        if self.sampling == "replacement":
+            return torch.randint(self.items, (self.batch,), generator=self.generator)
+        if self.position >= len(self.order):
+            self.order, self.position = torch.randperm(self.items, generator=self.generator), 0
+        index = self.order[self.position : self.position + self.batch]
+        self.position += self.batch
+        return index
+
+    def state(self) -> dict:
+        return dict(order=self.order, position=self.position)
+
+    def load(self, state: dict) -> None:
+        self.order, self.position = state["order"], int(state["position"])
+
+
+def iterations_per_epoch(items: int, batch: int) -> int:
+    """Mini-batches in one pass over ``items`` items (the last one may be smaller)."""
+    return math.ceil(checks.positive_int("items", items) / checks.positive_int("batch", batch))
+
+
+def fit(modules: dict[str, nn.Module], loss: Callable[[torch.Tensor], torch.Tensor], items: int, schedule: Schedule,
+        generator: torch.Generator, sampling: str = "replacement",
+        evaluate: Callable[[], dict[str, float]] | None = None, checkpoint: Path | None = None,
+        callback: Callable[[int], None] | None = None, desc: str = "training") -> dict[str, list]:
+    """Train the trainable parameters of ``modules`` (in place) to minimise ``loss(indices)``, the mean loss of the
+    mini-batch ``indices`` of a data set of ``items`` items; see the module's note. The modules are in train mode
+    while training, in eval mode for ``evaluate()`` (every ``eval_every`` iterations, before that iteration's
+    update, and at the first) and at the end.
+
+    With ``checkpoint`` a path, the state is saved there every ``checkpoint_every`` iterations and at the end, and
+    a run finds and resumes it. A checkpoint that does not fit is reported (:class:`rdcn.core.cache.CorruptCacheWarning`)
+    and deleted, and :class:`RestartNeeded` is raised: the caller draws its initial weights again and calls
+    :func:`fit` anew. ``callback(i)`` runs after iteration i (1-based) has been saved where due. Returns the history: ``train`` (the loss of each iteration's mini-batch, before its
+    update), ``evaluated_at`` (1-based iterations) and one list per key of ``evaluate``'s dicts.
+    """
+    checks.positive_int("items", items)
+    checks.choice("sampling", sampling, SAMPLINGS)
+    parameters = [p for m in modules.values() for p in m.parameters() if p.requires_grad]
+    if not parameters:
+        raise ValueError("fit needs at least one trainable parameter")
+    optimizer = torch.optim.Adam(parameters, lr=schedule.lr, weight_decay=schedule.weight_decay)
+    scheduler = _scheduler(optimizer, schedule)
+    sampler = _Sampler(items, schedule.batch, sampling, generator)
+    history: dict[str, list] = dict(train=[], evaluated_at=[])
+    start = 0
+    saved = cache.load(checkpoint) if checkpoint is not None else None
+    if saved is not None:
+        try:
+            for name, module in modules.items():
+                module.load_state_dict(saved["modules"][name])
+            optimizer.load_state_dict(saved["optimizer"])
+            scheduler.load_state_dict(saved["scheduler"])
+            generator.set_state(saved["generator"])
+            sampler.load(saved["sampler"])
+            start, history = int(saved["iteration"]), {k: list(v) for k, v in saved["history"].items()}
+        except Exception as error:  # a checkpoint of another shape or format
+            cache.discard(checkpoint, error)
+            raise RestartNeeded(str(checkpoint)) from None
+
+    def save(done: int) -> None:
+        cache.save(checkpoint, dict(modules={n: m.state_dict() for n, m in modules.items()},
+                                    optimizer=optimizer.state_dict(), scheduler=scheduler.state_dict(),
+                                    generator=generator.get_state(), sampler=sampler.state(), iteration=done,
+                                    history=history))
+
+    def mode(train: bool) -> None:
+        for module in modules.values():
+            module.train(train)
+
+    mode(True)
+    for i in tqdm(range(start, schedule.iterations), desc=desc, initial=start, total=schedule.iterations, leave=False):
+        if evaluate is not None and schedule.eval_every is not None and i % schedule.eval_every == 0:
+            mode(False)
+            for key, value in evaluate().items():
+                history.setdefault(key, []).append(float(value))
+            history["evaluated_at"].append(i + 1)
+            mode(True)
+        value = loss(sampler.next())
+        optimizer.zero_grad(set_to_none=True)
+        value.backward()
+        optimizer.step()
+        scheduler.step()
+        history["train"].append(value.item())
+        done = i + 1
+        if checkpoint is not None and ((schedule.checkpoint_every and done % schedule.checkpoint_every == 0)
+                                       or done == schedule.iterations):
+            save(done)
+        if callback is not None:
+            callback(done)
+    mode(False)
+    return history
+
+
+class RestartNeeded(Exception):
+    """A checkpoint did not fit the model (reported and deleted): the caller starts the run over from its seed."""
 
 
 def sse(output: torch.Tensor, target: torch.Tensor) -> torch.Tensor:
@@ -86,77 +208,36 @@ def mean_sse(encoder: nn.Module, decoder: nn.Module, images: torch.Tensor) -> fl
     return float(sse(reconstruct(encoder, decoder, images), images).mean())
 
 
-def _state(decoder, optimizer, scheduler, generator, iteration, history) -> dict:
-    return dict(decoder=decoder.state_dict(), optimizer=optimizer.state_dict(), scheduler=scheduler.state_dict(),
-                generator=generator.get_state(), iteration=iteration,
-                history={k: torch.tensor(v, dtype=torch.float64) for k, v in history.items()})
-
-
 def batch_of(images, index: torch.Tensor) -> torch.Tensor:
     """Images ``index`` of a tensor, or of a dataset with a ``batch(indices)`` method (e.g.
-    :class:`rdcn.data.RandomCrops`, which makes its images on demand)."""
+    :class:`rdcn.core.data.RandomCrops`, which makes its images on demand)."""
     return images[index] if isinstance(images, torch.Tensor) else images.batch(index.tolist())
 
 
 def train_dcn(encoder: nn.Module, decoder: nn.Module, train_images, held_out_images: torch.Tensor,
               schedule: Schedule, seed: int, device: str = "cpu", checkpoint: Path | None = None,
-              callback: Callable[[int], None] | None = None, desc: str = "DCN") -> dict[str, list[float]]:
+              callback: Callable[[int], None] | None = None, desc: str = "DCN") -> dict[str, list]:
     """Train ``decoder`` (in place) to invert the frozen ``encoder`` on ``train_images`` (an N×C×H×W CPU tensor
-    or a dataset, see :func:`batch_of`).
-
-    Each iteration draws a mini-batch (with replacement) of ``schedule.batch`` training images, records its
-    mean per-image SSE before the update (``train``), and every ``eval_every`` iterations (and at the first)
-    the mean SSE on all of ``held_out_images`` (``held_out``, at iterations ``held_out_at``, 1-based, counted
-    before that iteration's update). With ``checkpoint`` a path, the whole state is saved there every
-    ``checkpoint_every`` iterations and at the end, and a run finds and resumes it. ``callback(i)`` runs after
-    iteration i (1-based) has been saved where due (the tests interrupt a run with it).
-    Returns the history: ``train``, ``held_out``, ``held_out_at`` (lists).
-    """
+    or a dataset, see :func:`batch_of`) with :func:`fit`: mini-batches drawn with replacement, the MSRA start and
+    the mini-batches from one generator seeded with ``seed``, and every ``eval_every`` iterations the mean SSE on
+    all of ``held_out_images`` (``held_out``). Returns :func:`fit`'s history."""
     if len(train_images) == 0 or len(held_out_images) == 0:
         raise ValueError("train_images and held_out_images must each hold at least one image")
-    generator = torch.Generator().manual_seed(seed)
-    msra_(decoder, generator)
-    encoder.to(device).eval().requires_grad_(False)
-    decoder.to(device).train()
-    optimizer = torch.optim.Adam(decoder.parameters(), lr=schedule.lr, weight_decay=schedule.weight_decay)
-    milestones = sorted({max(1, schedule.iterations // 2), max(1, 3 * schedule.iterations // 4)})
-    scheduler = torch.optim.lr_scheduler.MultiStepLR(optimizer, milestones, gamma=0.5)
-    history: dict[str, list[float]] = dict(train=[], held_out=[], held_out_at=[])
-    start = 0
-    saved = cache.load(checkpoint) if checkpoint is not None else None
-    if saved is not None:
+    while True:
+        generator = torch.Generator().manual_seed(seed)
+        msra_(decoder, generator)
+        encoder.to(device).eval().requires_grad_(False)
+        decoder.to(device)
+
+        def loss(index: torch.Tensor) -> torch.Tensor:
+            x = batch_of(train_images, index).to(device)
+            with torch.no_grad():
+                z = encoder(x)
+            return sse(decoder(z, x.shape[-2:]), x).mean()
+
         try:
-            decoder.load_state_dict(saved["decoder"])
-            optimizer.load_state_dict(saved["optimizer"])
-            scheduler.load_state_dict(saved["scheduler"])
-            generator.set_state(saved["generator"])
-            start = int(saved["iteration"])
-            history = {k: saved["history"][k].tolist() for k in history}
-        except Exception as error:  # a checkpoint of another shape or format: start over
-            cache.discard(checkpoint, error)
-            return train_dcn(encoder, decoder, train_images, held_out_images, schedule, seed, device, checkpoint,
-                             callback, desc)
-    for i in tqdm(range(start, schedule.iterations), desc=desc, initial=start, total=schedule.iterations,
-                  leave=False):
-        if i % schedule.eval_every == 0:
-            decoder.eval()
-            history["held_out"].append(mean_sse(encoder, decoder, held_out_images))
-            history["held_out_at"].append(i + 1)
-            decoder.train()
-        index = torch.randint(len(train_images), (schedule.batch,), generator=generator)
-        x = batch_of(train_images, index).to(device)
-        with torch.no_grad():
-            z = encoder(x)
-        loss = sse(decoder(z, x.shape[-2:]), x).mean()
-        optimizer.zero_grad(set_to_none=True)
-        loss.backward()
-        optimizer.step()
-        scheduler.step()
-        history["train"].append(loss.item())
-        done = i + 1
-        if checkpoint is not None and (done % schedule.checkpoint_every == 0 or done == schedule.iterations):
-            cache.save(checkpoint, _state(decoder, optimizer, scheduler, generator, done, history))
-        if callback is not None:
-            callback(done)
-    decoder.eval()
-    return history
+            return fit(dict(decoder=decoder), loss, len(train_images), schedule, generator,
+                       evaluate=lambda: dict(held_out=mean_sse(encoder, decoder, held_out_images)),
+                       checkpoint=checkpoint, callback=callback, desc=desc)
+        except RestartNeeded:
+            continue

@@ -257,7 +257,7 @@ def loss_curves(inversions: dict[str, Inversion], window: int, ax=None, title: s
     for label, inv in inversions.items():
         train = [v / inv.pixels for v in smooth(inv.history["train"], window)]
         (line,) = ax.plot(range(1, len(train) + 1), train, lw=1.2, label=label)
-        ax.plot(inv.history["held_out_at"], [v / inv.pixels for v in inv.history["held_out"]], "o", ms=3,
+        ax.plot(inv.history["evaluated_at"], [v / inv.pixels for v in inv.history["held_out"]], "o", ms=3,
                 color=line.get_color())
     ax.set_xlabel("iteration"), ax.set_ylabel("squared error per pixel")
     ax.set_yscale("log")
