@@ -16,16 +16,16 @@ DATA_DIR ?=
 SEED ?= 0
 SIZES ?=
 CHAPTER ?=
-export RDCN_PROFILE := $(PROFILE)
-export RDCN_DEVICE := $(DEVICE)
-export RDCN_DATA_DIR := $(DATA_DIR)
-export RDCN_SEED := $(SEED)
-export RDCN_SIZES := $(SIZES)
-export RDCN_CHAPTER := $(CHAPTER)
+export RDCN_PROFILE := $(value PROFILE)
+export RDCN_DEVICE := $(value DEVICE)
+export RDCN_DATA_DIR := $(value DATA_DIR)
+export RDCN_SEED := $(value SEED)
+export RDCN_SIZES := $(value SIZES)
+export RDCN_CHAPTER := $(value CHAPTER)
 export MPLBACKEND := Agg
 export PYDEVD_DISABLE_FILE_VALIDATION := 1
 
-.PHONY: install book notebooks chapter test test-fast lint unit smoke claims rehearsal clean
+.PHONY: install name runs compare book notebooks chapter test test-fast lint unit smoke claims rehearsal reruns clean
 
 ## install: the virtualenv (.venv, or the active one), pinned requirements, the rdcn kernel, Debian's packages
 install: $(STAMP)
@@ -44,6 +44,20 @@ $(STAMP): requirements.txt pyproject.toml
 book: install
 	$(BIN)/python -m rdcn.book build
 
+## name: print the name of the run the parameters define (its folders: results/NAME/, _build/runs/NAME/)
+name: install
+	@$(BIN)/python -m rdcn.book name
+
+## runs: list the runs whose results are present; compare: two runs' verdicts (make compare A=book B=book-seed1)
+A ?= book
+B ?= book-seed1
+export RDCN_A := $(value A)
+export RDCN_B := $(value B)
+runs: install
+	@$(BIN)/python -m rdcn.book runs
+compare: install
+	@$(BIN)/python -m rdcn.book compare "$$RDCN_A" "$$RDCN_B"
+
 ## notebooks: execute the run's notebooks only (those whose source, code or parameters changed)
 notebooks: install
 	$(BIN)/python -m rdcn.book execute
@@ -56,10 +70,12 @@ chapter: install
 lint: install
 	$(BIN)/ruff check src tests benchmarks
 
+# The unit tests: everything but the tests of a built run (claims, reruns, browser) and of a running engine.
+UNIT := not (claims or reruns or browser or distributed)
 ## unit: the unit tests, once with one torch thread and once with two (a thread-count dependence shows)
 unit: install
-	OMP_NUM_THREADS=1 $(BIN)/python -m pytest -q -p no:cacheprovider tests -m "not claims"
-	OMP_NUM_THREADS=2 $(BIN)/python -m pytest -q -p no:cacheprovider tests -m "not claims"
+	OMP_NUM_THREADS=1 $(BIN)/python -m pytest -q -p no:cacheprovider tests -m "$(UNIT)"
+	OMP_NUM_THREADS=2 $(BIN)/python -m pytest -q -p no:cacheprovider tests -m "$(UNIT)"
 
 ## smoke: every notebook at the smoke profile under nbval
 smoke: install
@@ -79,6 +95,10 @@ rehearsal: install
 	$(BIN)/python tests/rehearsal.py $(REHEARSAL)
 	TORCH_HOME=$(REHEARSAL)/torch_home RDCN_UNVERIFIED_WEIGHTS=1 $(MAKE) book PROFILE=paper DEVICE=cpu \
 	  DATA_DIR=$(REHEARSAL)/data SIZES=$(CURDIR)/tests/rehearsal_sizes.json SEED=0
+
+## reruns: after `make book`, another run (smoke, seed 1) and a notebook run by hand leave the book untouched
+reruns: install
+	$(BIN)/python -m pytest -q -p no:cacheprovider tests/test_reruns.py -m reruns
 
 ## test: the whole suite: lint, unit tests, smoke notebooks, the book at the book profile (-W), its claims
 test: install

@@ -65,3 +65,30 @@ def test_truncated_file_is_reported_and_removed():
 def test_bad_kind_is_an_error():
     with pytest.raises(ValueError, match="cache kind"):
         cache.path_for("../evil", "abc")
+
+
+def test_save_leaves_no_part_behind_and_sweeps_those_of_killed_writers(tmp_path, monkeypatch):
+    import os
+    import socket
+    import subprocess
+    import sys
+
+    dead = subprocess.Popen([sys.executable, "-c", "pass"])
+    dead.wait()
+    host = socket.gethostname()
+    stale = tmp_path / f"model.pt.{host}.{dead.pid}.part"
+    alive = tmp_path / f"other.pt.{host}.{os.getpid()}.part"
+    remote = tmp_path / f"model.pt.another-host.{dead.pid}.part"
+    for part in (stale, alive, remote):
+        part.write_bytes(b"half")
+    cache.save(tmp_path / "model.pt", {"x": torch.ones(1)})
+    assert not stale.exists() and alive.exists() and remote.exists()
+
+    def fail(*args, **kwargs):
+        raise KeyboardInterrupt
+
+    monkeypatch.setattr(torch, "save", fail)
+    with pytest.raises(KeyboardInterrupt):
+        cache.save(tmp_path / "model.pt", {"x": torch.zeros(1)})
+    assert sorted(p.name for p in tmp_path.iterdir()) == sorted([alive.name, remote.name, "model.pt"])
+    assert torch.equal(cache.load(tmp_path / "model.pt")["x"], torch.ones(1))

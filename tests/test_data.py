@@ -108,3 +108,110 @@ def test_test_images_photos_then_crops_or_a_folder(tmp_path):
         data.test_images(2, 16, data_dir=str(tmp_path / "missing"))
     with pytest.raises(ValueError, match="n must be a positive integer"):
         data.test_images(0, 16)
+
+
+@pytest.mark.parametrize("call, match", [
+    (lambda: data.test_images(2, 0), r"size must be a positive integer, got 0"),
+    (lambda: data.test_images(2.0, 16), r"n must be a positive integer, got 2.0"),
+    (lambda: data.folder_images("/", n=-1), r"n must be a positive integer, got -1"),
+    (lambda: data.ImageFiles("/", size=0), r"size must be a positive integer, got 0"),
+])
+def test_bad_sizes_are_named_before_any_work(call, match):
+    with pytest.raises(ValueError, match=match):
+        call()
+
+
+def test_sixteen_bit_images_keep_their_range(tmp_path):
+    import numpy as np
+
+    ramp = (np.arange(64, dtype=np.uint16).reshape(8, 8) * 1000).astype(np.uint16)
+    Image.fromarray(ramp).save(tmp_path / "deep.png")
+    image = data.decode(tmp_path / "deep.png")
+    assert image.shape == (3, 8, 8) and float(image.max()) == pytest.approx(63_000 / 65535, abs=1e-6)
+    assert len(torch.unique(image[0])) == 64  # not saturated to white
+
+
+def test_a_large_jpeg_is_reduced_while_decoding(tmp_path):
+    import tracemalloc
+
+    Image.new("RGB", (6000, 4000), (90, 120, 200)).save(tmp_path / "big.jpg", quality=50)
+    tracemalloc.start()
+    image = data.decode(tmp_path / "big.jpg", size=64)
+    peak = tracemalloc.get_traced_memory()[1]
+    tracemalloc.stop()
+    assert image.shape == (3, 64, 64) and abs(float(image[2].mean()) - 200 / 255) < 0.02
+    assert peak < 50e6  # a full-size float copy would be 6000·4000·3·4 bytes = 288 MB
+
+
+def _imagenet_root(root, splits=("train", "val")):
+    for split in splits:
+        _write_images(root / split / "n01", 2)
+    return root
+
+
+def test_check_layout_accepts_the_documented_layout_and_names_what_is_missing(tmp_path):
+    root = _imagenet_root(tmp_path / "imagenet")
+    assert data.check_layout(str(root), (("train", "val"), True), "random_cnn_trained_dcn", "paper") is True
+    assert data.check_layout("", (("val",), False), "theory", "book") is False
+    assert data.check_layout(str(root), ((), False), "preliminaries", "book") is False
+    with pytest.raises(ValueError, match=r"reads train/<class>/<image>.*pass DATA_DIR"):
+        data.check_layout("", (("train", "val"), True), "random_cnn_trained_dcn", "paper")
+    with pytest.raises(ValueError, match=r"cifar-10-batches-py.*lacks"):
+        data.check_layout(str(root), (("val", "cifar10"), True), "compressive_sensing", "paper")
+    flat = tmp_path / "flat"
+    _write_images(flat / "val", 2)  # images straight in val/, no class folders
+    with pytest.raises(ValueError, match=r"val/<class>/<image>.*no class sub-folders"):
+        data.check_layout(str(flat), (("val",), False), "theory", "book")
+    with pytest.raises(FileNotFoundError, match="is not a folder"):
+        data.check_layout(str(tmp_path / "nope"), (("val",), False), "theory", "book")
+
+
+def test_the_root_of_the_layout_is_never_read_as_two_classes(tmp_path):
+    root = _imagenet_root(tmp_path / "imagenet")
+    _write_images(root / "train" / "n02", 3)
+    images, text = data.test_images(2, 8, data_dir=str(root))
+    assert "val" in text and images.shape == (2, 3, 8, 8)
+    with pytest.raises(ValueError, match="holds only 2"):
+        data.test_images(3, 8, data_dir=str(root))  # val holds 2 images; train's 7 are never mixed in
+
+
+def test_cifar10_reads_torchvisions_format_and_refuses_anything_else(tmp_path):
+    import pickle
+
+    import numpy as np
+
+    folder = tmp_path / data.CIFAR_FOLDER
+    folder.mkdir()
+    for name in data.CIFAR_FILES[:6]:
+        batch = {"data": np.arange(2 * 3072, dtype=np.uint8).reshape(2, 3072), "labels": [1, 7]}
+        (folder / name).write_bytes(pickle.dumps(batch, protocol=2))
+    images, labels = data.cifar10(tmp_path, train=True)
+    assert images.shape == (10, 3, 32, 32) and images.dtype == torch.uint8 and labels.tolist() == [1, 7] * 5
+
+    class Payload:
+        def __reduce__(self):
+            return (print, ("this ran",))
+
+    (folder / "test_batch").write_bytes(pickle.dumps({"data": Payload(), "labels": []}))
+    with pytest.raises(ValueError, match=r"test_batch.*refusing"):
+        data.cifar10(tmp_path, train=False)
+
+
+def test_concurrent_first_unpacks_of_fashion_mnist_are_safe(tmp_path):
+    if not data.FASHION_MNIST_DEBIAN.is_dir():
+        pytest.skip("Debian's dataset-fashion-mnist is not installed")
+    import subprocess
+    import sys
+
+    code = "import sys; from rdcn.core import data; print(len(data.fashion_mnist(False, sys.argv[1])))"
+    runs = [subprocess.Popen([sys.executable, "-c", code, str(tmp_path)], stdout=subprocess.PIPE, text=True)
+            for _ in range(4)]
+    assert [r.communicate()[0].strip() for r in runs] == ["10000"] * 4
+    assert all(r.returncode == 0 for r in runs)
+    assert not list((tmp_path / "FashionMNIST" / "raw").glob("*.part"))
+
+
+def test_without_the_debian_package_fashion_mnist_names_the_command(monkeypatch, tmp_path):
+    monkeypatch.setattr(data, "FASHION_MNIST_DEBIAN", tmp_path / "absent")
+    with pytest.raises(FileNotFoundError, match="apt-get install dataset-fashion-mnist"):
+        data.fashion_mnist(False, tmp_path)

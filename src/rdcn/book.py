@@ -11,12 +11,16 @@ a shell, so a data folder may hold any character. Sub-commands:
   is skipped. Each is written to a temporary file and renamed into place on success; a failed one is kept under
   ``_build/failed/`` for inspection and never left behind as a result;
 - ``build``: ``execute``, then the run's HTML with jupyter-book (``-W``); prints where ``index.html`` is;
-- ``prepare --out FOLDER``: write every notebook with the run's parameters injected, unexecuted (for nbval).
+- ``prepare --out FOLDER``: write every notebook with the run's parameters injected, unexecuted (for nbval);
+- ``runs``: list the runs whose results are present, with their parameters and claims;
+- ``compare RUN_A RUN_B``: every claim's verdict in two runs side by side, those that differ marked (e.g. the book
+  beside ``book-seed1``: the claims whose verdict changes with the seed).
 """
 from __future__ import annotations
 
 import argparse
 import hashlib
+import json
 import os
 import shutil
 import subprocess
@@ -167,9 +171,62 @@ def prepare(run: Run, out: Path) -> list[Path]:
     return written
 
 
+def runs() -> list[dict]:
+    """The runs with results present: name, parameters, chapters present, claims holding, and their book's path."""
+    found = []
+    root = paths.results_dir()
+    for folder in sorted(p for p in root.iterdir() if p.is_dir()) if root.is_dir() else []:
+        files = sorted(folder.glob("*.json"))
+        if not files:
+            continue
+        chapters = [json.loads(f.read_text()) for f in files]
+        first = chapters[0]
+        run = Run.of(first["profile"], first["seed"], first["device"], first["data_dir"], first["sizes"])
+        states = [c["verdict"]["state"] for r in chapters for c in r["claims"].values()]
+        found.append(dict(run=folder.name, profile=run.profile, seed=run.seed, device=run.device,
+                          data_dir=run.data_dir or "-", sizes=run.sizes_json if run.sizes else "-",
+                          chapters=len(chapters), claims=f"{states.count('holds')}/{len(states)} hold",
+                          book=str(run.html_dir / "index.html") if (run.html_dir / "index.html").is_file() else "-"))
+    return found
+
+
+def compare(first: str, second: str) -> list[dict]:
+    """Every claim of the chapters both runs hold, with its verdict in each (``differs`` where they disagree)."""
+    from .core.results import load_run
+
+    results = {}
+    for name in (first, second):
+        folder = paths.results_dir() / name
+        chapters = tuple(p.stem for p in sorted(folder.glob("*.json")))
+        if not chapters:
+            raise ValueError(f"no results for run {name!r} in {paths.results_dir()}; runs present: "
+                             f"{[r['run'] for r in runs()]}")
+        results[name] = load_run(folder, chapters)
+    rows = []
+    for chapter in [c for c in results[first] if c in results[second]]:
+        a, b = results[first][chapter]["claims"], results[second][chapter]["claims"]
+        for claim_id in [c for c in a if c in b]:
+            va, vb = a[claim_id]["verdict"], b[claim_id]["verdict"]
+            rows.append(dict(chapter=chapter, claim=claim_id, **{first: va["state"], second: vb["state"]},
+                             differs=va["state"] != vb["state"]))
+    return rows
+
+
+def _print_table(rows: list[dict]) -> None:
+    if not rows:
+        print("(none)")
+        return
+    columns = list(rows[0])
+    widths = [max(len(str(c)), *(len(str(r[c])) for r in rows)) for c in columns]
+    print("  ".join(str(c).ljust(w) for c, w in zip(columns, widths)))
+    for row in rows:
+        print("  ".join(str(row[c]).ljust(w) for c, w in zip(columns, widths)))
+
+
 def main(argv: list[str] | None = None) -> None:
     parser = argparse.ArgumentParser(prog="python -m rdcn.book", description=__doc__.splitlines()[0])
-    parser.add_argument("command", choices=("name", "execute", "build", "prepare"))
+    parser.add_argument("command", choices=("name", "execute", "build", "prepare", "runs", "compare"))
+    parser.add_argument("names", nargs="*", help="compare: the two runs (e.g. book book-seed1)")
     parser.add_argument("--profile"), parser.add_argument("--device"), parser.add_argument("--data-dir")
     parser.add_argument("--seed"), parser.add_argument("--sizes", help="size overrides: JSON text or a .json file")
     parser.add_argument("--chapter", help="execute one chapter only (its number or name)")
@@ -183,6 +240,14 @@ def main(argv: list[str] | None = None) -> None:
         raise SystemExit(str(error)) from None
     if args.command == "name":
         print(run.name)
+    elif args.command == "runs":
+        _print_table(runs())
+    elif args.command == "compare":
+        if len(args.names) != 2:
+            parser.error("compare needs two run names, e.g. `compare book book-seed1`")
+        rows = compare(*args.names)
+        _print_table(rows)
+        print(f"{sum(r['differs'] for r in rows)} of {len(rows)} claims change their verdict between the two runs")
     elif args.command == "execute":
         execute(run, args.chapter, args.force)
     elif args.command == "build":

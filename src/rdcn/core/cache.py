@@ -14,6 +14,7 @@ import hashlib
 import inspect
 import json
 import os
+import socket
 import types
 import warnings
 from collections.abc import Callable, Iterable
@@ -64,12 +65,40 @@ def path_for(kind: str, digest: str) -> Path:
     return paths.cache_dir() / f"{kind}-{digest}.pt"
 
 
+def _alive(pid: int) -> bool:
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    except PermissionError:  # another user's live process
+        return True
+    return True
+
+
+def remove_stale_parts(folder: Path) -> list[Path]:
+    """Delete the temporary ``*.part`` files that writers on this host left behind when they were killed (their
+    process is gone); parts of live processes, and of other hosts sharing the folder, are left alone."""
+    host, removed = socket.gethostname(), []
+    for part in folder.glob(f"*.{host}.*.part"):
+        pid = part.name.rsplit(".", 2)[-2]
+        if pid.isdigit() and not _alive(int(pid)):
+            part.unlink(missing_ok=True)
+            removed.append(part)
+    return removed
+
+
 def save(path: Path, payload: dict[str, Any]) -> Path:
-    """Write ``payload`` to ``path`` atomically (a crash never leaves a half-written file under that name)."""
+    """Write ``payload`` to ``path`` atomically: into ``<name>.<host>.<pid>.part``, then renamed, so a crash never
+    leaves a half-written file under that name; the part is removed if the write fails, and parts left by killed
+    writers are swept (:func:`remove_stale_parts`)."""
     path.parent.mkdir(parents=True, exist_ok=True)
-    part = path.with_name(f"{path.name}.{os.getpid()}.part")
-    torch.save(payload, part)
-    os.replace(part, path)
+    remove_stale_parts(path.parent)
+    part = path.with_name(f"{path.name}.{socket.gethostname()}.{os.getpid()}.part")
+    try:
+        torch.save(payload, part)
+        os.replace(part, path)
+    finally:
+        part.unlink(missing_ok=True)
     return path
 
 
