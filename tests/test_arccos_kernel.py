@@ -26,7 +26,8 @@ def test_gaussian_constants_by_quadrature():
 def test_closed_form_against_the_isotropic_integral():
     # g(θ)/c₂ = (1/π)(sin θ + (π − θ) cos θ) is 4/(2π) ∫ σ(cos φ)σ(cos(φ − θ)) dφ over the circle.
     for theta in np.linspace(0, math.pi, 7):
-        integral = integrate.quad(lambda p: max(math.cos(p), 0) * max(math.cos(p - theta), 0), -math.pi, math.pi)[0]
+        integral = integrate.quad(lambda p, t=theta: max(math.cos(p), 0) * max(math.cos(p - t), 0), -math.pi,
+                                  math.pi)[0]
         assert ak.arccos_kernel(theta, 1.0) == pytest.approx(4 * integral / (2 * math.pi), abs=1e-9)
 
 
@@ -81,3 +82,33 @@ def test_bad_input_is_a_clear_error():
         ak.unit_pair(0.1, 1)
     with pytest.raises(ValueError, match="samples must be an integer"):
         ak.relu_product_monte_carlo("gaussian", [0.1], 1, 0)
+
+
+def test_lemma_check_replicates_are_independent_and_deterministic():
+    check = ak.lemma_check(5, 2_000, 3, seed=4)
+    assert check.monte_carlo.shape == check.standard_error.shape == (3, 5)
+    assert len({tuple(row) for row in check.monte_carlo}) == 3  # independent seeds
+    again = ak.lemma_check(5, 2_000, 3, seed=4)
+    assert np.array_equal(check.monte_carlo, again.monte_carlo)
+    expected = np.abs(check.monte_carlo - check.closed_form).max(1) / check.c2
+    assert np.array_equal(check.max_deviation, expected)
+    assert set(check.ratio) == set(rw.DISTRIBUTIONS) and check.ratio["laplace"]["axis"].shape == (4,)  # θ < π
+    assert check.c1_axis["gaussian"] == pytest.approx(1.0)
+    values = check.values()
+    assert values["mc_replicates"] == 3 and values["lemma_deviation"] == pytest.approx(expected.mean())
+    assert len(ak.isotropy_rows(check)) == 4 and ak.lemma_figure(check).axes
+
+
+def test_lemma_check_sees_a_wrong_kernel():
+    # The statistic can fail: against the kernel without its sin θ term the deviation is large.
+    check = ak.lemma_check(7, 50_000, 2, seed=1)
+    wrong = check.c2 * (math.pi - check.thetas) * np.cos(check.thetas) / math.pi
+    assert (np.abs(check.monte_carlo - wrong).max(1) / check.c2 > 0.1).all()
+    assert (check.max_deviation < 0.03).all()
+
+
+def test_lemma_check_bad_input():
+    with pytest.raises(ValueError, match="angles must be an integer ≥ 2"):
+        ak.lemma_check(1, 100, 1, 0)
+    with pytest.raises(ValueError, match="replicates must be a positive integer"):
+        ak.lemma_check(3, 100, 0, 0)

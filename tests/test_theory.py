@@ -64,18 +64,6 @@ def test_limit_is_the_square_root_of_the_all_ones_network_on_x_squared(name, cut
     assert torch.allclose(theory.limit(theory.variant(layers, 1), x), expected, rtol=1e-9)
 
 
-def test_zero_fill_gives_route_counts_by_parity():
-    # Conv1-DeConv1: behind the zero-fill upsampling an output pixel sees 1, 2 or 4 block corners.
-    layers = arch.cut(arch.architecture("vgg16", in_channels=1), "pool1")
-    n = theory.path_counts(theory.variant(layers, 1), (12, 12))
-    column = n.sum(0).reshape(12, 12)
-    assert column[4, 4] == 4 * 81 and column[5, 4] == 2 * 4 * 81 and column[5, 5] == 4 * 4 * 81
-    two = theory.path_counts(theory.variant(theory.two_layer(3), 1), (5, 5))
-    i, j = torch.meshgrid(torch.arange(5), torch.arange(5), indexing="ij")
-    near = ((i.flatten()[:, None] - i.flatten()[None]).abs() <= 1) & ((j.flatten()[:, None] - j.flatten()[None]).abs() <= 1)
-    assert torch.equal(two, near.double())
-
-
 @pytest.mark.parametrize("pooling", ["l2", "avg"])
 def test_wide_random_networks_average_to_the_limit(pooling):
     x = torch.rand(1, 3, 10, 10, generator=torch.Generator().manual_seed(2))
@@ -153,52 +141,6 @@ def test_paper_normalisation_multiplies_by_root_width():
     assert torch.allclose(theory.paper_normalised(net, y), 4 * y)
 
 
-def test_theorem_5_2_mean_squared_error_is_pi_minus_one_over_n():
-    # The proof's exact moment: N E‖y − ȳ‖² / ‖ȳ‖² = c₂/c₁² − 1 = π − 1 (heavy-tailed: many networks).
-    x = torch.rand(1, 3, 8, 8, generator=torch.Generator().manual_seed(8))
-    two = theory.two_layer(3, in_channels=3)
-    ybar = theory.limit(theory.variant(two, 1), x)
-    ratios = []
-    for seed in range(400):
-        net = randomize_(theory.variant(two, 16), "gaussian", seed)
-        with torch.no_grad():
-            y = theory.paper_normalised(net, net(x)).double()
-        ratios.append(16 * ((y - ybar) ** 2).sum() / (ybar**2).sum())
-    assert torch.stack(ratios).mean().item() == pytest.approx(math.pi - 1, abs=0.5)
-
-
-def test_theorem_5_2_bound():
-    assert theory.theorem_5_2_bound(4, 0.1) == math.pi / 2  # √((π − 1)/0.4) > 1
-    assert theory.theorem_5_2_bound(1000, 0.1) == pytest.approx(math.asin(math.sqrt((math.pi - 1) / 100)))
-    with pytest.raises(ValueError, match="delta must lie in"):
-        theory.theorem_5_2_bound(10, 1.5)
-    with pytest.raises(ValueError, match="width must be a positive integer"):
-        theory.theorem_5_2_bound(0, 0.1)
-    with pytest.raises(ValueError, match="gaussian"):
-        theory.theorem_5_2_bound(10, 0.1, "uniform")
-
-
-@pytest.mark.parametrize("k", [1, 3, 5, 9])
-def test_theorem_5_4_bounds_hold_on_random_positive_images(k):
-    x = torch.rand(6, 1, 20, 20, generator=torch.Generator().manual_seed(k)) ** 3
-    out = theory.theorem_5_4(x, k)
-    assert torch.all(out["bound_delta"] <= out["bound"] + 1e-12)
-    assert torch.all(out["bound"] <= out["cos"] + 1e-12)
-    if k == 1:
-        assert torch.allclose(out["cos"], torch.ones(6, dtype=torch.float64))
-    else:
-        assert torch.all(out["cos"] < 1)
-
-
-def test_multilayer_bound_holds_and_the_uniform_form_can_fail():
-    layers = arch.cut(arch.architecture("vgg16", in_channels=1), "pool1")
-    x = torch.rand(8, 1, 12, 12, generator=torch.Generator().manual_seed(9))
-    x = F.avg_pool2d(x, 3, 1, 1)  # smooth images, like photographs
-    out = theory.cosine_bounds(theory.variant(layers, 1), x)
-    assert torch.all(out["bound"] <= out["cos"] + 1e-12)
-    assert torch.any(out["uniform_bound"] > out["cos"])  # the paper's form is no bound behind zero-fill
-
-
 def test_angle_and_cosine():
     a = torch.tensor([[1.0, 0.0], [1.0, 0.0]])
     b = torch.tensor([[0.0, 2.0], [1.0, 1e-9]])
@@ -238,9 +180,31 @@ def test_bad_input_is_a_clear_error():
         theory.limit(theory.variant(theory.two_layer(3, 3), 1), x, "laplace")
     with pytest.raises(ValueError, match="only 'gaussian' is exact"):
         theory.limit(theory.variant(CONV1, 1, "avg"), x, "uniform")
-    with pytest.raises(ValueError, match="odd positive integer"):
-        theory.theorem_5_4(torch.rand(1, 1, 8, 8), 4)
-    with pytest.raises(ValueError, match="non-negative"):
-        theory.theorem_5_4(-torch.rand(1, 1, 8, 8), 3)
-    with pytest.raises(ValueError, match="one channel"):
-        theory.cosine_bounds(net, x)
+
+
+@pytest.mark.parametrize("name, cut, pooling", [("vgg16", "pool1", "l2"), ("vgg16", "pool2", "l2"),
+                                                ("vgg16", "conv1", "l2")])
+def test_energy_steps_compose_to_the_limit(name, cut, pooling):
+    # ȳ = c₁ √(window sum of e) after c₂ × every earlier conv's window sum (Theorem A.1), step by step.
+    net = theory.variant(arch.cut(arch.architecture(name), cut), 1, pooling)
+    x = torch.rand(2, 3, 16, 16, generator=torch.Generator().manual_seed(11)).double()
+    energy = (x * x).sum(1, keepdim=True)
+    steps = theory.energy_steps(net, (16, 16))
+    assert steps[-1].last and steps[-1].conv and sum(s.last for s in steps) == 1
+    for step in steps:
+        energy = step.apply(energy) * (C2 if step.conv and not step.last else 1)
+    assert torch.allclose(C1 * energy.sqrt(), theory.limit(net, x), rtol=1e-12)
+
+
+def test_energy_steps_are_linear_and_refuse_what_they_do_not_cover():
+    net = theory.variant(CONV1, 1)
+    a, b = (torch.randn(1, 1, 12, 12, dtype=torch.float64, generator=torch.Generator().manual_seed(i))
+            for i in (1, 2))
+    for step in theory.energy_steps(net, (12, 12)):
+        assert torch.allclose(step.apply(2 * a - b), 2 * step.apply(a) - step.apply(b), atol=1e-12)
+        a, b = step.apply(a), step.apply(b)
+    with pytest.raises(ValueError, match="covariance recursion"):
+        theory.energy_steps(theory.variant(CONV1, 1, "avg"), (12, 12))
+    alexnet = arch.cut(arch.architecture("alexnet"), "conv1")  # stride 4: an upsampling between conv and mean
+    with pytest.raises(ValueError, match="followed only by"):
+        theory.energy_steps(theory.variant(alexnet, 1), (31, 31))

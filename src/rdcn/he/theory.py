@@ -1,27 +1,30 @@
 """The infinite-width limit ȳ of a random CNN-DCN *variant* (He et al. §5, Definition 5.1; Theorems 5.1 / A.1 and
-A.7), computed exactly from the network's own modules, without sampling; and Theorem 5.4's bound.
+A.7), computed exactly from the network's own modules, without sampling.
 
 The variant as rdcn builds it (:func:`variant`): ReLU everywhere, every conv's maps scaled by 1/√N (N its output
 channels), ℓ2-norm (Theorem 5.1) or average (Theorem A.7) pooling, zero-fill (or nearest) upsampling, and, in place
 of the DCN's last conv, the mean over channels.
 
 **Normalisation.** The mean over channels of maps that are themselves scaled by 1/√N tends to zero; the paper's
-limit exists because its Definition 5.1 leaves the layer that feeds the mean unscaled. rdcn scales it (the factor
-is the same for every pixel, so no angle or cosine changes), and :func:`limit` returns the paper's ȳ:
-``paper_normalised(net, net(x))`` (= √N_{L−1}·y) converges to it almost surely as every width grows.
+limit exists because its Definition 5.1 exempts one layer from the scaling, which must be the layer that feeds the
+mean. rdcn scales it (the factor is the same for every pixel, so no angle or cosine changes), and :func:`limit`
+returns the paper's ȳ: ``paper_normalised(net, net(x))`` (= √N_{L−1}·y) converges to it almost surely as every
+width grows.
 
 **ℓ2 pooling: the energy recursion** (Theorem A.1). Let e = Σ_channels X² be a layer's per-pixel energy. By the
-law of large numbers over the N i.i.d. channels of a conv layer and Lemma A.2 (:mod:`rdcn.arccos_kernel`),
+law of large numbers over the N i.i.d. channels of a conv layer and Lemma A.2 (:mod:`rdcn.he.arccos_kernel`),
 
 - conv (kernel, stride, zero padding as the module's): e ← c₂ · (window sum of e);
 - ℓ2 pooling: e ← window sum of e (exact at any width: Σ_c Σ_window X_c² = Σ_window e);
 - zero-fill / nearest upsampling: e ← the same upsampling of e (it acts on each channel alike);
 - the conv feeding the mean, then the mean: ȳ = c₁ √(window sum of e), then any upsampling in between.
 
-So ȳ_j = c₁ c₂^{(n−1)/2} √(Σ_i n_ij x_i²) with n the number of convs and n_ij the number of routes from input
-pixel i to output pixel j (Theorem 5.1). Only the *variance* of the filter entries enters before the last conv,
-because σ(z)² + σ(−z)² = z², so for every symmetric distribution; the last conv's c₁ is exact for Gaussian filters
-and, when that conv follows another (its fan-in N·k² grows), for any i.i.d. finite-variance entries (central limit).
+Every step but the last square root is linear in e (:func:`energy_steps` lists them, for the finite-width bounds of
+:mod:`rdcn.he.bounds`). So ȳ_j = c₁ c₂^{(n−1)/2} √(Σ_i n_ij x_i²) with n the number of convs and n_ij the number of
+routes from input pixel i to output pixel j (Theorem 5.1). Only the *variance* of the filter entries enters before
+the last conv, because σ(z)² + σ(−z)² = z², so for every symmetric distribution; the last conv's c₁ is exact for
+Gaussian filters and, when that conv follows another (its fan-in N·k² grows), for any i.i.d. finite-variance
+entries (central limit).
 
 **Average pooling: the covariance recursion** (Theorem A.7). Averages mix pixels, so the energy no longer
 suffices: track the Gram matrix K(p, q) = Σ_c X_c(p) X_c(q) over every pair of pixels,
@@ -37,6 +40,8 @@ Memory grows as (H·W)² per image: fine for the small images the chapter uses (
 from __future__ import annotations
 
 import math
+from collections.abc import Callable
+from typing import NamedTuple
 
 import torch
 import torch.nn.functional as F
@@ -104,6 +109,11 @@ def _window_sum(e: torch.Tensor, conv: nn.Conv2d) -> torch.Tensor:
     """Σ over each of ``conv``'s windows of a one-channel map (its zero padding, stride and kernel)."""
     ones = e.new_ones(1, 1, *conv.kernel_size)
     return F.conv2d(e, ones, stride=conv.stride, padding=conv.padding)
+
+
+def _sum_pool(e: torch.Tensor, pool: L2Pool) -> torch.Tensor:
+    """Σ over each of ``pool``'s windows of a one-channel map: what ℓ2 pooling does to energies (linear in e)."""
+    return F.avg_pool2d(e, pool.kernel, pool.stride, ceil_mode=pool.ceil_mode, divisor_override=1)
 
 
 def _pads(conv: nn.Conv2d) -> tuple[tuple[int, int], tuple[int, int]]:
@@ -222,7 +232,7 @@ def _propagate(steps, x: torch.Tensor, method: str, c1: float, c2: float) -> tor
             state = _window_sum(state, m)
             state = c1 * state.clamp_min(0).sqrt() if i == last else c2 * state
         elif isinstance(m, L2Pool):
-            state = m(state.sqrt()) ** 2
+            state = _sum_pool(state, m)
         elif i > last:  # first moments, pooled or upsampled like every channel's maps (linear layers)
             if isinstance(m, nn.AvgPool2d):
                 state = m(state)
@@ -233,6 +243,42 @@ def _propagate(steps, x: torch.Tensor, method: str, c1: float, c2: float) -> tor
         elif isinstance(m, ZeroUpsample):
             state = _both_sides(state, m, size) if method == "covariance" else m(state, size)
     return state
+
+
+class EnergyStep(NamedTuple):
+    """One layer of the energy recursion up to the conv that feeds the mean: ``apply`` is the linear map the layer
+    applies to a B × 1 × H × W energy map (a conv's window sum, before its factor c₂; an ℓ2 pooling's window sum;
+    an upsampling's placement), ``conv`` whether the layer is a conv (whose N random channels add noise at finite
+    width), ``last`` whether it is the conv feeding the mean."""
+
+    module: nn.Module
+    apply: Callable[[torch.Tensor], torch.Tensor]
+    conv: bool
+    last: bool
+
+
+def energy_steps(net: arch.CNNDCN, size: tuple[int, int]) -> list[EnergyStep]:
+    """The linear steps of the energy recursion of the ℓ2 variant ``net`` on ``size`` inputs (Theorem A.1; see the
+    module's note), in forward order, ending with the conv that feeds the mean. Errors for nets the recursion does
+    not cover (see :func:`limit`), and for any layer between that conv and the mean (the finite-width bounds of
+    :mod:`rdcn.he.bounds` need the conv to feed the mean directly)."""
+    steps = _steps(net, tuple(size))
+    _check_variant(steps)
+    last = max(i for i, (m, _) in enumerate(steps) if isinstance(m, nn.Conv2d))
+    if _method(steps, "auto", last) != "energy":
+        raise ValueError("the energy recursion covers ℓ2 pooling (or none); average pooling needs the covariance "
+                         "recursion of Theorem A.7")
+    if any(not isinstance(m, (Scale, nn.ReLU, ChannelMean)) for m, _ in steps[last + 1 :]):
+        raise ValueError("the conv feeding the mean must be followed only by its scaling, ReLU and the mean")
+    result = []
+    for i, (m, size_) in enumerate(steps[: last + 1]):
+        if isinstance(m, nn.Conv2d):
+            result.append(EnergyStep(m, lambda e, m=m: _window_sum(e, m), True, i == last))
+        elif isinstance(m, L2Pool):
+            result.append(EnergyStep(m, lambda e, m=m: _sum_pool(e, m), False, False))
+        elif isinstance(m, ZeroUpsample):
+            result.append(EnergyStep(m, lambda e, m=m, s=size_: m(e, s), False, False))
+    return result
 
 
 def paper_normalised(net: arch.CNNDCN, y: torch.Tensor) -> torch.Tensor:
@@ -264,83 +310,3 @@ def two_layer(kernel_size: int, in_channels: int = 1) -> arch.Layers:
     """The two-layer random CNN of Theorems 5.2 and 5.4: one k×k conv (stride 1, zero 'same' padding) whose maps
     the variant then averages over channels (VGG16's conv1_1 with kernel ``kernel_size``)."""
     return arch.cut(arch.architecture("vgg16", kernel_size=kernel_size, in_channels=in_channels), "conv1_1")
-
-
-@torch.no_grad()
-def theorem_5_4(x: torch.Tensor, kernel_size: int) -> dict[str, torch.Tensor]:
-    """Theorem 5.4 on one-channel non-negative images ``x`` (B × 1 × H × W) and an odd kernel k: the measured
-    cos(x, ȳ) of the two-layer variant and its lower bounds, per image.
-
-    With m the k×k mean of x around each pixel (zero padding, divisor k²) and δ = x − m, Cauchy–Schwarz gives
-    ‖x_{R_j}‖ ≥ k m_j and ‖ȳ‖ ≤ c₁ k ‖x‖, so cos(x, ȳ) ≥ ⟨x, m⟩/‖x‖² (``bound``) = 1 − ⟨x, δ⟩/‖x‖² ≥ 1 − ‖δ‖/‖x‖
-    (``bound_delta``, the form that shows δ).
-    """
-    if not isinstance(kernel_size, int) or kernel_size < 1 or kernel_size % 2 == 0:
-        raise ValueError(f"kernel_size must be an odd positive integer (Theorem 5.4's patch has a centre pixel), "
-                         f"got {kernel_size!r}")
-    if x.ndim != 4 or x.shape[1] != 1:
-        raise ValueError(f"x must be B × 1 × H × W (Theorem 5.4 takes one channel), got shape {tuple(x.shape)}")
-    if (x < 0).any():
-        raise ValueError("Theorem 5.4 needs non-negative pixels")
-    x = x.double()
-    ybar = limit(variant(two_layer(kernel_size), 1), x)
-    mean = F.conv2d(x, x.new_full((1, 1, kernel_size, kernel_size), 1 / kernel_size**2), padding="same")
-    flat, m = x.flatten(1), mean.flatten(1)
-    norm2 = (flat * flat).sum(1)
-    return dict(cos=cosine(x, ybar), bound=(flat * m).sum(1) / norm2,
-                bound_delta=1 - (flat - m).norm(dim=1) / norm2.sqrt())
-
-
-def path_counts(net: arch.CNNDCN, size: tuple[int, int]) -> torch.Tensor:
-    """n_ij of Theorem 5.1 for ``net`` on ``size`` inputs: the number of routes from input pixel i (of one channel)
-    to output pixel j, as an (H·W) × (H·W) float64 matrix (row i, column j). Read off the energy recursion, which is
-    linear in x² (ȳ² = c₁² c₂^{n−1} Σ_i n_ij x_i², n the number of convs), one basis image per input pixel."""
-    h, w = size
-    first = next(m for m in net.modules() if isinstance(m, nn.Conv2d))
-    basis = torch.zeros(h * w, first.in_channels, h, w, dtype=torch.float64)
-    basis[:, 0].view(h * w, h * w).fill_diagonal_(1.0)
-    c1, c2 = relu_constants("gaussian")
-    n_convs = sum(isinstance(m, nn.Conv2d) for m in net.modules())
-    counts = (limit(net, basis, method="energy") / c1) ** 2 / c2 ** (n_convs - 1)
-    return counts.reshape(h * w, -1).round()
-
-
-@torch.no_grad()
-def cosine_bounds(net: arch.CNNDCN, x: torch.Tensor) -> dict[str, torch.Tensor]:
-    """cos(x, ȳ) of the ℓ2 variant ``net`` on one-channel non-negative images ``x`` (B × 1 × H × W) and two lower
-    bounds, per image, from the path counts n_ij (:func:`path_counts`), n_j = Σ_i n_ij, r_i = Σ_j n_ij and the
-    path-weighted mean m_j = Σ_i n_ij x_i / n_j:
-
-    - ``bound``: Σ_j √(n_j / max_i r_i) x_j m_j / ‖x‖² — always a lower bound (Cauchy–Schwarz as in Theorem 5.4);
-    - ``uniform_bound``: ⟨x, m⟩/‖x‖², the multi-layer form stated in the paper's Appendix A.3 and our SPEC, which
-      assumes every output pixel has the same routes (n_j = r_i = n); it is *not* a bound where counts vary, as they
-      do at the borders and, strongly, behind zero-fill upsampling.
-    """
-    if x.ndim != 4 or x.shape[1] != 1:
-        raise ValueError(f"x must be B × 1 × H × W (one channel), got shape {tuple(x.shape)}")
-    if (x < 0).any():
-        raise ValueError("the bounds need non-negative pixels")
-    x = x.double()
-    n = path_counts(net, tuple(x.shape[-2:]))
-    flat = x.flatten(1)
-    n_j, r_max = n.sum(0), n.sum(1).max()
-    routed = flat @ n  # Σ_i n_ij x_i
-    norm2 = (flat * flat).sum(1)
-    return dict(cos=cosine(x, limit(net, x)), bound=(flat * routed / n_j.sqrt()).sum(1) / (r_max.sqrt() * norm2),
-                uniform_bound=(flat * routed / n_j).sum(1) / norm2)
-
-
-def theorem_5_2_bound(width: int, delta: float, distribution: str = "gaussian", **params: float) -> float:
-    """Our Theorem 5.2 for the two-layer variant (one conv of N filters, then the mean): with probability ≥ 1 − δ,
-    sin θ ≤ √((c₂/c₁² − 1)/(N δ)) (θ the angle between output and ȳ; Markov's inequality on ‖y − ȳ‖², whose mean
-    is (c₂ − c₁²)Σ_j‖u_j‖²/N, against ‖ȳ‖² = c₁²Σ_j‖u_j‖²). For the Gaussian c₂/c₁² = π. Returns the bound on θ
-    (π/2 where the right side exceeds 1)."""
-    if not isinstance(width, int) or width < 1:
-        raise ValueError(f"width must be a positive integer, got {width!r}")
-    if not 0 < delta < 1:
-        raise ValueError(f"delta must lie in (0, 1), got {delta!r}")
-    if distribution != "gaussian":
-        raise ValueError("the bound's c₁ is exact for 'gaussian' filters only (the two-layer net's fan-in is finite)")
-    c1, c2 = relu_constants(distribution, **params)
-    s = math.sqrt((c2 / c1**2 - 1) / (width * delta))
-    return math.asin(s) if s < 1 else math.pi / 2
