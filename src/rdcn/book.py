@@ -146,6 +146,29 @@ def _source_tree(run: Run) -> Path:
     return source
 
 
+def _launch_config(run: Run) -> Path | None:
+    """Where the repository's URL is known (``RDCN_REPOSITORY_URL``, which the Pages workflow sets; its branch
+    ``RDCN_REPOSITORY_BRANCH``, default ``main``), the book's configuration plus the repository button and a Binder
+    launch button on every chapter (opening the chapter's Jupytext source, see :mod:`rdcn.book_html`), written to
+    ``_build/config/<run>/_config.yml``; else None: a local build has no launch button."""
+    import yaml
+
+    url = os.environ.get("RDCN_REPOSITORY_URL", "").strip()
+    if not url:
+        return None
+    config = yaml.safe_load((paths.project_root() / "_config.yml").read_text())
+    config["repository"] = dict(url=url, branch=os.environ.get("RDCN_REPOSITORY_BRANCH") or "main", path_to_book="")
+    config.setdefault("html", {})["use_repository_button"] = True
+    launch = config.setdefault("launch_buttons", {})
+    launch.update(binderhub_url="https://mybinder.org", notebook_interface="jupyterlab")
+    target = paths.build_dir() / "config" / run.name / "_config.yml"
+    target.parent.mkdir(parents=True, exist_ok=True)
+    partial = target.with_name(f".{target.name}.{os.getpid()}")
+    partial.write_text(yaml.safe_dump(config, sort_keys=False, allow_unicode=True))
+    os.replace(partial, target)
+    return target
+
+
 def build(run: Run, force: bool = False) -> Path:
     """Execute the run's notebooks and build its HTML book; returns the path of its ``index.html``."""
     execute(run, force=force)
@@ -154,6 +177,9 @@ def build(run: Run, force: bool = False) -> Path:
                "--keep-going"]
     if not run.is_default:
         command += ["--path-output", str(source)]
+    config = _launch_config(run)
+    if config is not None:
+        command += ["--config", str(config)]
     subprocess.run(command, check=True, cwd=paths.project_root())
     index = run.html_dir / "index.html"
     print(f"The book of run {run.name}: file://{index}")

@@ -113,17 +113,31 @@ class Chapter:
         return f"make chapter CHAPTER={number} " + " ".join(args)
 
     def rerun_box(self) -> str:
-        """A "Run this chapter yourself" box: the exact commands for this chapter at this run's parameters."""
-        stem = {c: f"{i:02d}" for i, c in enumerate(profiles.chapters(), start=1)}[self.name]
-        params = " ".join(f"-p {k} {v!r}" for k, v in self.run.parameters().items() if k != "sizes" or v)
-        return (":::{admonition} Run this chapter yourself\n:class: tip\n\n"
-                f"This page is run `{self.run.name}` (profile `{self.run.profile}`, seed {self.run.seed}, device "
-                f"`{self.run.device}`). To execute this chapter alone with these parameters, from the repository:\n\n"
-                f"```bash\n{self.rerun_command()}\n```\n\nor, with papermill, from any folder (results go to "
-                f"`results/{self.run.name}/`):\n\n```bash\njupytext --to ipynb notebooks/{stem}_{self.name}.md\n"
-                f"papermill notebooks/{stem}_{self.name}.ipynb out.ipynb -k rdcn {params}\n```\n\n"
-                "Change `PROFILE`, `SEED`, `DEVICE`, `DATA_DIR` or `SIZES` (a JSON object of size overrides) to run "
-                "another scale: each run writes into its own folders.\n:::")
+        """A "Run this chapter yourself" box: which run this page shows, and the exact commands that execute this
+        chapter alone at its parameters (``make``, or papermill on the Jupytext source)."""
+        import shlex
+
+        from . import paths
+
+        stem = {c: f"{i:02d}" for i, c in enumerate(profiles.chapters(), start=1)}[self.name] + f"_{self.name}"
+        run, root = self.run, paths.project_root()
+        data = f"the images in `{run.data_dir}`" if run.data_dir else "the embedded images"
+        sizes = f", size overrides `{run.sizes_json}`" if run.sizes else ""
+        where = run.chapters_dir.relative_to(root) if run.chapters_dir.is_relative_to(root) else run.chapters_dir
+        params = "".join(f" \\\n  -p {key} {shlex.quote(str(value))}" for key, value in run.parameters().items()
+                         if key != "sizes" or value)
+        return ("::::{admonition} Run this chapter yourself\n:class: tip\n\n"
+                f"This page shows run `{run.name}`: profile `{run.profile}`, seed {run.seed}, device `{run.device}`, "
+                f"{data}{sizes}. To execute this chapter alone with the same parameters, from a clone of the "
+                f"repository:\n\n```bash\n{self.rerun_command()}\n```\n\n"
+                f"Its numbers go to `results/{run.name}/{self.name}.json`, the executed notebook (the one the "
+                f"download button above offers) to `{where}/{stem}.ipynb`. Another `PROFILE` (`smoke`, `book`, "
+                "`paper`), `SEED`, `DEVICE`, `DATA_DIR` or `SIZES` (a JSON object of size overrides) is another run, "
+                "with its own folders: it never overwrites this one.\n\n"
+                ":::{dropdown} In Jupyter, or with papermill\n"
+                f"Open the Jupytext notebook `notebooks/{stem}.md` in Jupyter and set its parameters cell, or:\n\n"
+                f"```bash\njupytext --to ipynb -o {stem}.ipynb \\\n  notebooks/{stem}.md\n"
+                f"papermill {stem}.ipynb out.ipynb -k rdcn{params}\n```\n:::\n::::")
 
     def save(self) -> Path:
         """Write the chapter's results (``results/<run>/<chapter>.json``); returns the path."""
