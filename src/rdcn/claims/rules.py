@@ -22,6 +22,9 @@ The rules:
   interval, against a factor: holds if the interval lies below it, does not hold if above.
 - :class:`Slope` — the least-squares slope of ``y`` on ``x`` (log–log where asked) with its t 95 % interval, against
   a range.
+- :class:`Equivalent` — per setting, Welch's 95 % interval of a difference of means within ±margin at every setting.
+- :class:`TrendDifference` — one Spearman trend stronger than another (difference of Fisher z's, 95 % interval).
+- :class:`AllOf` — a claim of several parts: holds if every part holds, does not hold if one does not.
 """
 from __future__ import annotations
 
@@ -73,7 +76,7 @@ def _decide(low: float, high: float, claimed_low: float, claimed_high: float) ->
 
 
 def _too_few(n: int, what: str) -> Verdict:
-    return Verdict(INCONCLUSIVE, None, None, f"only {n} {what}: a claim is never decided by one replicate")
+    return Verdict(INCONCLUSIVE, None, None, f"only {n} {what}: too few to decide (never by one replicate)")
 
 
 @dataclass(frozen=True)
@@ -275,5 +278,106 @@ class Slope:
                        f"slope {fit.slope:.3f} (95 % CI {low:.3f} to {high:.3f}, {x.size} points)")
 
 
-RULES = (Exact, Bound, PairedDifference, Trend, Within, Spread, Slope)
+@dataclass(frozen=True)
+class Equivalent:
+    """Per setting, the difference of the means of ``a`` and ``b`` (settings × replicates, two independent samples
+    per setting) with Welch's t 95 % interval, against ±``margin``: holds if every setting's interval lies within
+    [−margin, margin] (an intersection-union test, so no multiplicity correction), does not hold if some setting's
+    interval lies wholly outside it, inconclusive otherwise. ``x`` optionally names the settings in the summary."""
+
+    a: str
+    b: str
+    margin: float
+    x: str = ""
+
+    def describe(self) -> str:
+        return (f"at every setting, the difference of the means of {self.a} and {self.b} with its Welch-t 95 % "
+                f"interval; holds if every interval lies within ±{self.margin:g}, does not hold if some interval lies "
+                "wholly outside, inconclusive otherwise")
+
+    def decide(self, measured: dict) -> Verdict:
+        a, b = np.atleast_2d(_array(measured, self.a)), np.atleast_2d(_array(measured, self.b))
+        if len(a) != len(b):
+            raise ValueError(f"{self.a} and {self.b} must have one row per setting, got {len(a)} and {len(b)}")
+        if min(a.shape[1], b.shape[1]) < 2:
+            return _too_few(min(a.shape[1], b.shape[1]), "replicates per setting")
+        labels = list(np.ravel(measured[self.x])) if self.x else list(range(1, len(a) + 1))
+        rows = []
+        for label, ra, rb in zip(labels, a, b):
+            mean = float(ra.mean() - rb.mean())
+            if np.all(ra == ra[0]) and np.all(rb == rb[0]):
+                low = high = mean
+            else:
+                low, high = stats.ttest_ind(ra, rb, equal_var=False).confidence_interval(LEVEL)
+            rows.append((label, mean, float(low), float(high), _decide(low, high, -self.margin, self.margin)))
+        states = [row[-1] for row in rows]
+        state = HOLDS if all(s == HOLDS for s in states) else FAILS if FAILS in states else INCONCLUSIVE
+        label, mean, low, high, _ = max(rows, key=lambda row: max(abs(row[2]), abs(row[3])))
+        where = f"{self.x} = {label}" if self.x else f"setting {label} of {len(rows)}"
+        return Verdict(state, mean, (low, high),
+                       f"widest-reaching interval at {where}: {self.a} − {self.b} = {_fmt(mean)} (95 % CI {_fmt(low)} "
+                       f"to {_fmt(high)}); {states.count(HOLDS)} of {len(rows)} settings within ±{self.margin:g}")
+
+
+@dataclass(frozen=True)
+class TrendDifference:
+    """Spearman's ρ of ``a`` against ``x`` minus Spearman's ρ of ``b`` against ``x`` (each over every replicate
+    point; two independent samples), as a difference of Fisher z's with its 95 % interval (s.e.
+    √(1.06/(n_a − 3) + 1.06/(n_b − 3))): the claim is that ``a``'s trend in ``direction`` is stronger than ``b``'s."""
+
+    x: str
+    a: str
+    b: str
+    direction: str = "increasing"
+
+    def describe(self) -> str:
+        return (f"Spearman's ρ of {self.a} and of {self.b} against {self.x}, each over every replicate point; the "
+                f"difference of their Fisher z's ({self.direction} trends counted positive) with its 95 % interval "
+                f"(s.e. √(1.06/(n_a − 3) + 1.06/(n_b − 3))); holds if the interval lies above 0, does not hold if "
+                "below, inconclusive if it contains 0")
+
+    def decide(self, measured: dict) -> Verdict:
+        x = _array(measured, self.x)
+        rhos, sizes = [], []
+        for name in (self.a, self.b):
+            y = _array(measured, name)
+            xs = np.repeat(x, y.shape[1]) if y.ndim == 2 and x.ndim == 1 and len(x) == len(y) else x
+            if xs.size != y.size:
+                raise ValueError(f"{self.x} and {name} must have one value per point, got {xs.size} and {y.size}")
+            if y.size < 4 or len(set(xs.ravel().tolist())) < 2:
+                return _too_few(y.size, f"points of {name}")
+            rhos.append(float(stats.spearmanr(xs.ravel(), y.ravel()).statistic))
+            sizes.append(y.size)
+        sign = 1.0 if self.direction == "increasing" else -1.0
+        z = [sign * math.atanh(max(min(rho, 1 - 1e-12), -1 + 1e-12)) for rho in rhos]
+        diff, se = z[0] - z[1], math.sqrt(sum(1.06 / (n - 3) for n in sizes))
+        q = stats.norm.ppf(0.5 + LEVEL / 2)
+        low, high = diff - q * se, diff + q * se
+        return Verdict(_decide(low, high, 0.0, math.inf), diff, (low, high),
+                       f"ρ = {rhos[0]:.2f} for {self.a} ({sizes[0]} points), {rhos[1]:.2f} for {self.b} ({sizes[1]} "
+                       f"points); Fisher-z difference {diff:.2f} (95 % CI {low:.2f} to {high:.2f})")
+
+
+@dataclass(frozen=True)
+class AllOf:
+    """A claim made of several parts, each decided by its own rule on the same measurements: holds if every part
+    holds, does not hold if some part does not hold, inconclusive otherwise."""
+
+    parts: tuple
+
+    def __post_init__(self):
+        if not self.parts or not all(isinstance(p, RULES) and not isinstance(p, AllOf) for p in self.parts):
+            raise TypeError("AllOf needs one or more parts, each a rule of RULES other than AllOf")
+
+    def describe(self) -> str:
+        return "every part holds: " + "; and ".join(part.describe() for part in self.parts)
+
+    def decide(self, measured: dict) -> Verdict:
+        verdicts = [part.decide(measured) for part in self.parts]
+        states = [v.state for v in verdicts]
+        state = HOLDS if all(s == HOLDS for s in states) else FAILS if FAILS in states else INCONCLUSIVE
+        return Verdict(state, None, None, "; ".join(f"{v.summary}: {v.state}" for v in verdicts))
+
+
+RULES = (Exact, Bound, PairedDifference, Trend, Within, Spread, Slope, Equivalent, TrendDifference, AllOf)
 __all__ = ["Verdict", "STATES", "HOLDS", "FAILS", "INCONCLUSIVE", *[r.__name__ for r in RULES]]
