@@ -1,4 +1,4 @@
-"""rdcn.cnn_iht: the linear decoder of a VGG cut at poolK, IHT reconstruction, activation density, coherence."""
+"""rdcn.gilbert.cnn_iht: the linear decoder of a VGG cut at poolK and IHT reconstruction."""
 import math
 
 import pytest
@@ -80,29 +80,15 @@ def test_linear_cnn_rejects_what_it_cannot_model():
         cnn_iht.LinearCNN(overlapping, "pool1", x)
 
 
-def test_activation_density_per_conv():
-    encoder = _vgg()
-    density = cnn_iht.activation_density(encoder, _images())
-    assert list(density) == [c.name for c in A.convs(A.architecture("vgg16"))]
-    assert all(0 < v < 1 for v in density.values())
-    with torch.no_grad():
-        encoder.conv1_1.bias.fill_(-1e6)  # every conv1_1 unit off
-    assert cnn_iht.activation_density(encoder, _images())["conv1_1"] == 0.0
-
-
-def test_layer_coherence_names_every_conv():
-    coherence = cnn_iht.layer_coherence(_vgg(1 / 8))
-    assert list(coherence) == [c.name for c in A.convs(A.architecture("vgg16"))]
-    assert all(0 < c["mean"] < c["max"] <= 1 for c in coherence.values())
-    with pytest.raises(ValueError, match="no convolution"):
-        cnn_iht.layer_coherence(nn.Sequential(nn.ReLU()))
-
-
 def test_encoder_input_and_displayed():
+    """The chapter's inputs to the learned encoder (from rdcn.he, wired in by the notebook)."""
+    from skimage.color import rgb2gray
+
     photos = _images(size=8)
     gray = trained_encoder.encoder_input(photos, dict(dataset="Fashion-MNIST", normalize=None))
     assert torch.equal(gray[:, 0], gray[:, 1]) and torch.equal(gray[:, 1], gray[:, 2])
-    torch.testing.assert_close(gray[:, 0], sum(w * photos[:, i] for i, w in enumerate(trained_encoder.GRAY)))
+    luminance = torch.tensor(rgb2gray(photos.permute(0, 2, 3, 1).numpy(), channel_axis=-1))
+    torch.testing.assert_close(gray[:, 0], luminance.float())
     imagenet = dict(dataset="ImageNet-1K", normalize=dict(mean=(0.5, 0.4, 0.3), std=(0.2, 0.3, 0.4)))
     normalized = trained_encoder.encoder_input(photos, imagenet)
     torch.testing.assert_close(normalized[:, 2], (photos[:, 2] - 0.3) / 0.4)

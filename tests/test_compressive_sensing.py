@@ -1,4 +1,5 @@
-"""rdcn.compressive_sensing: W as convolutions, the model 𝓜_k, 𝕄, IHT, model-RIP ratios, coherence."""
+"""rdcn.gilbert.compressive_sensing: W as convolutions, the model 𝓜_k, 𝕄, IHT, model-RIP ratios and constants,
+Thm 3.3's bound, coherence."""
 import math
 
 import pytest
@@ -168,8 +169,9 @@ def test_random_coherence_is_small_in_high_dimension():
 def test_synthetic_ratios_are_seeded_and_centred():
     params = dict(cs.SYNTHETIC_1D, filters=48)
     r = cs.synthetic_ratios(200, 0, **params)
-    assert set(r) == {"rip", "gram", "gram_on_support", "one_step_fixed", "one_step_blind"}
+    assert set(r) == {"rip", "gram", "gram_on_support", "one_step_fixed", "one_step_blind", "bank"}
     assert all(len(v) == 200 for v in r.values())
+    assert torch.equal(r["bank"], torch.arange(200))  # one bank per trial
     assert abs(float(r["rip"].median()) - 1) < 0.05
     assert abs(float(r["gram_on_support"].median()) - 1) < 0.1
     # all of W x also holds every filter's response elsewhere: about sqrt(1 + K/M) times ‖z‖
@@ -179,6 +181,82 @@ def test_synthetic_ratios_are_seeded_and_centred():
     torch.testing.assert_close(r["rip"], again["rip"])
     two_d = cs.synthetic_ratios(6, 0, banks=2, reconstruct=False, dims=2, filter_length=3, channels=16, filters=16,
                                 length=9, nonzeros=20, pool=2)
-    assert set(two_d) == {"rip", "gram", "gram_on_support"} and len(two_d["rip"]) == 6
+    assert set(two_d) == {"rip", "gram", "gram_on_support", "bank"} and len(two_d["rip"]) == 6
+    assert two_d["bank"].tolist() == [0, 0, 0, 1, 1, 1]
     with pytest.raises(ValueError, match="banks"):
         cs.synthetic_ratios(4, 0, banks=5)
+    with pytest.raises(ValueError, match="supports"):
+        cs.synthetic_ratios(4, 0, supports=2, dims=2, filter_length=3, channels=4, filters=4, length=9, nonzeros=2,
+                            pool=2)
+
+
+def test_per_dimension():
+    assert cs.per_dimension(2, 2) == (2, 2) and cs.per_dimension((3, 1), 2) == (3, 1)
+    assert cs.per_dimension([4], 1) == (4,)
+
+
+def _atom_gram(bank: torch.Tensor, length: int, atoms: list[tuple[int, int]]) -> torch.Tensor:
+    """The Gram matrix of the rows (filter, shift) of the dense W: the reference for sampled_rip_constants."""
+    W = cs.dense_matrix(bank, length).double()
+    n = length - bank.shape[-1] + 1
+    rows = W[[f * n + j for f, j in atoms]]
+    return rows @ rows.T
+
+
+def test_sampled_rip_constants_are_the_extreme_eigenvalues_of_sampled_supports():
+    bank = cs.gaussian_filters(6, 3, 4, generator=0)
+    length, k = 10, 2
+    delta_k, delta_2k = cs.sampled_rip_constants(bank, length, k, supports=1, generator=5)
+    # redraw the one support the function drew (same generator stream) and compare with the dense W
+    gen = torch.Generator().manual_seed(5)
+    chosen = torch.rand(1, 1, 6, generator=gen).argsort(-1)[..., : 2 * k][0, 0].tolist()
+    shifts = torch.randint(length - 4 + 1, (1, 1, 2 * k), generator=gen)[0, 0].tolist()
+    gram = _atom_gram(bank, length, list(zip(chosen, shifts)))
+    for order, delta in ((2 * k, delta_2k), (k, delta_k)):
+        eigenvalues = torch.linalg.eigvalsh(gram[:order, :order])
+        expected = max(float(eigenvalues[-1]) - 1, 1 - float(eigenvalues[0]))
+        assert math.isclose(float(delta), expected, rel_tol=1e-5, abs_tol=1e-6)
+    assert float(delta_k) <= float(delta_2k) + 1e-12  # interlacing
+
+
+def test_sampled_rip_constants_are_lower_estimates_that_reach_the_exact_constant():
+    """On a bank small enough to enumerate every support of 𝓜_2k (2 of 4 filters, 3 shifts each), the sampled δ_2k
+    never exceeds the exact one and reaches it with enough samples."""
+    import itertools
+
+    bank = cs.gaussian_filters(4, 2, 3, generator=0)
+    length = 5
+    exact = 0.0
+    for f, g in itertools.combinations(range(4), 2):
+        for i, j in itertools.product(range(3), repeat=2):
+            eigenvalues = torch.linalg.eigvalsh(_atom_gram(bank, length, [(f, i), (g, j)]))
+            exact = max(exact, float(eigenvalues[-1]) - 1, 1 - float(eigenvalues[0]))
+    few = float(cs.sampled_rip_constants(bank, length, 1, supports=2, generator=1)[1])
+    many = float(cs.sampled_rip_constants(bank, length, 1, supports=2000, generator=1)[1])
+    assert few <= exact + 1e-9 and math.isclose(many, exact, rel_tol=1e-6)
+    with pytest.raises(ValueError, match="k must be"):
+        cs.sampled_rip_constants(bank, length, 3, supports=1)  # 2k = 6 distinct filters of 4
+    with pytest.raises(ValueError, match="supports"):
+        cs.sampled_rip_constants(bank, length, 1, supports=0)
+    with pytest.raises(ValueError, match="shorter"):
+        cs.sampled_rip_constants(bank, 2, 1, supports=1)
+
+
+def test_theorem_3_3_bound():
+    assert math.isclose(float(cs.theorem_3_3_bound(0.1, 0.2)), 5 * 0.2 / 0.9 * math.sqrt(1.2 / 0.8))
+    assert float(cs.theorem_3_3_bound(0.0, 0.0)) == 0.0
+    bound = cs.theorem_3_3_bound(torch.tensor([0.1, 1.0, 0.1]), torch.tensor([0.2, 0.2, 1.5]))
+    assert math.isfinite(float(bound[0])) and math.isinf(float(bound[1])) and math.isinf(float(bound[2]))
+    with pytest.raises(ValueError, match="non-negative"):
+        cs.theorem_3_3_bound(-0.1, 0.2)
+    delta = cs.largest_informative_delta_2k()
+    assert 0 < delta < 0.2 and math.isclose(float(cs.theorem_3_3_bound(0.0, delta)), 1.0, rel_tol=1e-6)
+
+
+def test_synthetic_ratios_with_rip_constants_bound_the_one_step_error():
+    params = dict(cs.SYNTHETIC_1D, filters=48)
+    r = cs.synthetic_ratios(40, 0, supports=5, **params)
+    assert {"delta_k", "delta_2k", "bound"} <= set(r)
+    torch.testing.assert_close(r["bound"], cs.theorem_3_3_bound(r["delta_k"], r["delta_2k"]))
+    assert bool((r["delta_k"] <= r["delta_2k"]).all())
+    assert bool((r["one_step_blind"] <= r["bound"]).all())  # Thm 3.3 (the sampled δ only lowers the bound)

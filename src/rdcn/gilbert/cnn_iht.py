@@ -1,5 +1,5 @@
-"""A VGG encoder read as model-based compressive sensing: IHT reconstruction from poolK, activation density and
-filter coherence per layer (Gilbert et al. 2017, §5 and Tables 2–4; SPEC §6).
+"""A VGG encoder read as model-based compressive sensing: its linear decoder and IHT reconstruction from poolK
+(Gilbert et al. 2017, §5 and Table 3).
 
 The encoder's layers up to ``poolK`` define a linear decoder Φ from a *code* — the map entering poolK, one
 non-zero per pooling window (model sparsity) — back to image space:
@@ -15,8 +15,10 @@ non-zero per pooling window (model sparsity) — back to image space:
 
 The positions are either the encoder's own pooling switches on the image (``"known"``: 𝕄_known, from a forward
 pass with its biases and ReLUs) or the top-left of every window (``"fixed"``: 𝕄_fixed, the zero-fill unpooling
-of He et al. and Dosovitskiy & Brox). :func:`reconstruct` runs IHT (:func:`rdcn.compressive_sensing.iht`, with the
-normalised step since real filters have arbitrary scale) and reports ‖x − Φz_t‖/‖x‖ in image space.
+of He et al. and Dosovitskiy & Brox). :func:`reconstruct` runs IHT
+(:func:`rdcn.gilbert.compressive_sensing.iht`, with the normalised step since real filters have arbitrary scale)
+and reports ‖x − Φz_t‖/‖x‖ in image space. The experiment of their Table 3 around it is
+:mod:`rdcn.gilbert.vgg_reconstruction`.
 """
 from __future__ import annotations
 
@@ -24,6 +26,7 @@ import torch
 import torch.nn.functional as F
 from torch import nn
 
+from ..core import checks
 from ..core.architectures import truncate
 from . import compressive_sensing as cs
 
@@ -53,13 +56,12 @@ def _check(module: nn.Module, name: str) -> None:
 
 
 class LinearCNN:
-    """Φ, Φᵀ and 𝕄 of an encoder (from :func:`rdcn.architectures.build_encoder`) cut at ``layer`` (``poolK``), for
+    """Φ, Φᵀ and 𝕄 of an encoder (from :func:`rdcn.core.architectures.build_encoder`) cut at ``layer`` (``poolK``), for
     the images ``x`` (B×C×H×W) whose switches it uses (``support="known"``) or at fixed positions (``"fixed"``)."""
 
     @torch.no_grad()
     def __init__(self, encoder: nn.Sequential, layer: str, x: torch.Tensor, support: str = "known"):
-        if support not in SUPPORTS:
-            raise ValueError(f"support must be one of {list(SUPPORTS)}, got {support!r}")
+        checks.choice("support", support, SUPPORTS)
         if not layer.startswith("pool"):
             raise ValueError(f"layer must be a pooling layer 'poolK' (the code is the map it pools), got {layer!r}")
         part = truncate(encoder, layer)
@@ -70,7 +72,7 @@ class LinearCNN:
             if isinstance(module, nn.Conv2d):
                 self.steps.append(("conv", module.weight.detach(), dict(padding=_conv_padding(module))))
             elif isinstance(module, nn.MaxPool2d):
-                kernel = cs._tuple(module.kernel_size, 2)
+                kernel = cs.per_dimension(module.kernel_size, 2)
                 size = tuple(h.shape[2:])
                 if support == "known":
                     positions = F.max_pool2d(h, kernel, kernel, ceil_mode=module.ceil_mode, return_indices=True)[1]
@@ -112,30 +114,3 @@ def reconstruct(encoder: nn.Sequential, layer: str, x: torch.Tensor, iterations:
     model = LinearCNN(encoder, layer, x, support)
     z, errors = cs.iht(x, model.synthesis, model.analysis, model.project, iterations, step="normalized")
     return model.synthesis(z), errors
-
-
-@torch.no_grad()
-def activation_density(encoder: nn.Sequential, x: torch.Tensor) -> dict[str, float]:
-    """Fraction of non-zero activations after every conv's ReLU (``convK_i``) over the images ``x``: Gilbert et
-    al. Table 2 (there in %, on ILSVRC validation images)."""
-    density, current = {}, None
-    for name, module in encoder.named_children():
-        x = module(x)
-        if isinstance(module, nn.Conv2d):
-            current = name
-        elif isinstance(module, (nn.ReLU, nn.LeakyReLU)) and current is not None:
-            density[current] = float((x > 0).double().mean())
-            current = None
-    if not density:
-        raise ValueError("the encoder has no convolution followed by a ReLU")
-    return density
-
-
-def layer_coherence(encoder: nn.Module) -> dict[str, dict[str, float]]:
-    """Mutual (max) and mean coherence (:func:`rdcn.compressive_sensing.coherence`) of every conv's filters,
-    by conv name: Gilbert et al. Table 4."""
-    out = {name: dict(max=cs.coherence(m.weight), mean=cs.mean_coherence(m.weight))
-           for name, m in encoder.named_modules() if isinstance(m, nn.Conv2d)}
-    if not out:
-        raise ValueError("the encoder has no convolution")
-    return out

@@ -1,4 +1,4 @@
-"""Random filters as model-based compressive sensing: Gilbert et al. (2017) §2–§4 (SPEC §6).
+"""Random filters as model-based compressive sensing: Gilbert et al. (2017) §2–§4.
 
 One convolutional layer with K filters of length ℓ over M channels is a matrix W (Kn × MD: every filter at every
 one of the n shifts of a length-D signal). Here W is never formed: ``W x`` is a (valid, stride-t) convolution
@@ -13,9 +13,11 @@ tiny 1-D cross-checks does :func:`dense_matrix` build W.
   switches of a forward pass (𝕄_known), or at positions fixed in advance (𝕄_fixed) — then the k largest blocks.
 - **IHT** (their Algorithm 1, after Blumensath & Davies; :func:`iht`): z₀ = 0, d = x; repeat b = z + μΦᵀd,
   z = 𝕄(b, k), d = x − Φz, with Φ = Wᵀ. One step from z₀ = 0 with μ = 1 is one CNN layer and its transpose,
-  x̂ = Wᵀ𝕄(Wx, k) (:func:`one_step`, their Thm 3.3).
+  x̂ = Wᵀ𝕄(Wx, k) (:func:`one_step`), whose error their Thm 3.3 bounds by
+  5δ_{2k}/(1 − δ_k)·√((1 + δ_{2k})/(1 − δ_{2k}))·‖x‖ (:func:`theorem_3_3_bound`).
 - **Model-RIP** (their §3.2, Thm 3.1): Gaussian filters scaled 1/√(Mℓ^d) (:func:`gaussian_filters`) keep
-  ‖Wᵀz‖ ≈ ‖z‖ on 𝓜_k; :func:`synthetic_ratios` samples the ratios of their Fig. 3 in 1-D and 2-D.
+  ‖Wᵀz‖ ≈ ‖z‖ on 𝓜_k; :func:`synthetic_ratios` samples the ratios of their Fig. 3 in 1-D and 2-D, and
+  :func:`sampled_rip_constants` estimates a 1-D bank's δ_k and δ_2k from the Gram matrices of sampled supports.
 - **Coherence** (their Table 4 reports it without a definition): :func:`coherence` is the mutual coherence
   of a layer's filters, max_{i≠j} |⟨w_i, w_j⟩| / (‖w_i‖‖w_j‖), each filter a vector of M·ℓ^d weights.
 
@@ -26,10 +28,12 @@ from __future__ import annotations
 
 import math
 from collections.abc import Callable
+from functools import partial
 
 import torch
 import torch.nn.functional as F
 
+from ..core import checks
 from ..core.random_weights import as_generator
 
 #: Gilbert et al. §4.1, the 1-D synthetic experiment: ℓ = 5, M = 32, K = 96, D = 32, k = 10, stride 1.
@@ -47,7 +51,9 @@ def _dims(t: torch.Tensor) -> int:
     return dims
 
 
-def _tuple(value, dims: int) -> tuple[int, ...]:
+def per_dimension(value, dims: int) -> tuple[int, ...]:
+    """``value`` as one integer per spatial dimension: a tuple or list as given, a number repeated ``dims`` times
+    (a pooling window ``2`` in 2-D is ``(2, 2)``)."""
     return tuple(value) if isinstance(value, (tuple, list)) else (int(value),) * dims
 
 
@@ -57,15 +63,11 @@ def gaussian_filters(filters: int, channels: int, length: int, dims: int = 1, ba
     Thm 3.1, which gives every row of W unit norm in expectation. With ``banks``, that many independent banks
     (banks×K×M×ℓ^dims)."""
     for name, value in (("filters", filters), ("channels", channels), ("length", length)):
-        if isinstance(value, bool) or not isinstance(value, int) or value < 1:
-            raise ValueError(f"{name} must be a positive integer, got {value!r}")
-    if dims not in (1, 2):
-        raise ValueError(f"dims must be 1 or 2, got {dims!r}")
+        checks.positive_int(name, value)
+    checks.choice("dims", dims, (1, 2))
     shape = (filters, channels) + (length,) * dims
     if banks is not None:
-        if isinstance(banks, bool) or not isinstance(banks, int) or banks < 1:
-            raise ValueError(f"banks must be a positive integer, got {banks!r}")
-        shape = (banks,) + shape
+        shape = (checks.positive_int("banks", banks),) + shape
     return torch.randn(shape, generator=as_generator(generator)) / math.sqrt(channels * length ** dims)
 
 
@@ -90,7 +92,7 @@ def measure(x: torch.Tensor, filters: torch.Tensor, stride: int = 1) -> torch.Te
 def adjoint(z: torch.Tensor, filters: torch.Tensor, size, stride: int = 1) -> torch.Tensor:
     """Wᵀ z: the transposed convolution, back to signals of spatial size ``size`` (D, or (H, W)): B×K×n… → B×M×D…."""
     dims = _dims(z)
-    size = _tuple(size, dims)
+    size = per_dimension(size, dims)
     ell = filters.shape[-dims:]
     extra = tuple(s - ((n - 1) * stride + k) for s, n, k in zip(size, z.shape[2:], ell))
     if any(not 0 <= e < stride for e in extra):
@@ -130,7 +132,7 @@ def block_argmax(b: torch.Tensor, pool, nonnegative: bool = False) -> torch.Tens
     """Flat spatial index of the largest |b| (largest b if ``nonnegative``: ReLU then max) in every block: the
     switches of a max pooling with kernel = stride = ``pool`` (ceil mode), B×K×blocks…"""
     dims = _dims(b)
-    pool = _tuple(pool, dims)
+    pool = per_dimension(pool, dims)
     max_pool, _ = _pool_ops(dims)
     return max_pool(b if nonnegative else b.abs(), pool, pool, ceil_mode=True, return_indices=True)[1]
 
@@ -141,7 +143,7 @@ def fixed_positions(shape, pool, offset=0) -> torch.Tensor:
     ``shape`` = (B, K, *spatial); returns flat spatial indices, B×K×blocks…"""
     B, K, *size = shape
     dims = len(size)
-    pool, offset = _tuple(pool, dims), _tuple(offset, dims)
+    pool, offset = per_dimension(pool, dims), per_dimension(offset, dims)
     coords = [torch.clamp(torch.arange(nb) * p + o, max=n - 1) for nb, p, o, n in
               zip(blocks(size, pool), pool, offset, size)]
     grid = torch.meshgrid(*coords, indexing="ij")
@@ -167,7 +169,7 @@ def model_projection(b: torch.Tensor, pool, k: int | None = None, positions: tor
     at the block's largest |b| (blind) — clipped at 0 if ``nonnegative`` (a ReLU code), then the ``k`` largest
     blocks of each sample (all if ``k`` is None). Returns a code of ``b``'s shape in 𝓜_k."""
     dims = _dims(b)
-    pool = _tuple(pool, dims)
+    pool = per_dimension(pool, dims)
     if positions is None:
         positions = block_argmax(b, pool, nonnegative)
     elif positions.shape != (*b.shape[:2], *blocks(b.shape[2:], pool)):
@@ -178,8 +180,7 @@ def model_projection(b: torch.Tensor, pool, k: int | None = None, positions: tor
         values = values.clamp_min(0)
     if k is not None:
         total = values[0].numel()
-        if isinstance(k, bool) or not isinstance(k, int) or not 1 <= k <= total:
-            raise ValueError(f"k must be an integer in [1, {total}] (the number of blocks), got {k!r}")
+        _check_k(k, total)
         flat = values.flatten(1)
         keep = torch.zeros_like(flat, dtype=torch.bool).scatter_(1, flat.abs().topk(k, dim=1).indices, True)
         values = (flat * keep).view_as(values)
@@ -192,13 +193,12 @@ def random_model_sparse(batch: int, filters: int, size, pool, k: int,
     every block gets a position uniform within it, k blocks chosen uniformly without replacement carry a value
     from U[−1, 1] there (their §4.1). Returns (codes, positions of every block), the latter for 𝕄_fixed."""
     gen = as_generator(generator)
-    size = _tuple(size, len(_tuple(size, 1)))
+    size = per_dimension(size, len(per_dimension(size, 1)))
     dims = len(size)
-    pool = _tuple(pool, dims)
+    pool = per_dimension(pool, dims)
     nb = blocks(size, pool)
     n_blocks = filters * math.prod(nb)
-    if isinstance(k, bool) or not isinstance(k, int) or not 1 <= k <= n_blocks:
-        raise ValueError(f"k must be an integer in [1, {n_blocks}] (the number of blocks), got {k!r}")
+    _check_k(k, n_blocks)
     coords = []
     for d in range(dims):  # uniform within each block's extent (the last block of a ceil-mode pooling is shorter)
         start = torch.arange(nb[d]) * pool[d]
@@ -211,6 +211,12 @@ def random_model_sparse(batch: int, filters: int, size, pool, k: int,
     chosen = torch.rand(batch, n_blocks, generator=gen).argsort(dim=1)[:, :k]
     values = torch.zeros(batch, n_blocks).scatter_(1, chosen, 2 * torch.rand(batch, k, generator=gen) - 1)
     return scatter(values.view(positions.shape), positions, size), positions
+
+
+def _check_k(k: int, blocks_in_all: int) -> int:
+    if checks.positive_int("k", k) > blocks_in_all:
+        raise ValueError(f"k must be an integer in [1, {blocks_in_all}] (the number of blocks), got {k!r}")
+    return k
 
 
 def _norm(t: torch.Tensor) -> torch.Tensor:
@@ -228,6 +234,70 @@ def one_step(measurement: torch.Tensor, synthesis: Callable, project: Callable) 
     return synthesis(project(measurement))
 
 
+def sampled_rip_constants(filters: torch.Tensor, length: int, k: int, supports: int,
+                          generator: int | torch.Generator = 0, chunk: int = 16) -> tuple[torch.Tensor, torch.Tensor]:
+    """Estimates of the model-RIP constants δ_k and δ_2k (Gilbert et al. §3.2) of 1-D filter banks with global
+    pooling (one block per filter: the synthetic model of their §4.1), one pair per bank of ``filters`` (B×K×M×ℓ,
+    or one bank K×M×ℓ) acting on signals of ``length`` D.
+
+    A support S of 𝓜_2k is 2k distinct filters, each at one of the n = D − ℓ + 1 shifts. On it ‖Wᵀz‖² = zᵀ G_S z,
+    with G_S the Gram matrix of the atoms (filter f placed at its shift in an M×D signal), so over the codes on S
+    the ratio ‖Wᵀz‖²/‖z‖² spans exactly [λ_min(G_S), λ_max(G_S)]. δ_2k is the largest max(λ_max − 1, 1 − λ_min) over
+    ``supports`` supports drawn uniformly (filters without replacement, shifts uniform); δ_k the same over their
+    first k atoms (supports of 𝓜_k; by interlacing, fewer atoms can only narrow the spectrum). Maxima over sampled
+    supports are *lower* estimates of the constants, which are suprema over every support. Returns (δ_k, δ_2k),
+    two B-vectors (float64)."""
+    bank = filters if filters.ndim == 4 else filters[None]
+    if bank.ndim != 4:
+        raise ValueError(f"filters must be one 1-D bank K×M×ℓ or banks B×K×M×ℓ, got shape {tuple(filters.shape)}")
+    n_banks, n_filters, channels, ell = bank.shape
+    shifts = checks.positive_int("length", length) - ell + 1
+    if shifts < 1:
+        raise ValueError(f"length {length} is shorter than the filters ({ell})")
+    atoms_per_support = 2 * _check_k(k, n_filters // 2)
+    checks.positive_int("supports", supports)
+    gen = as_generator(generator)
+
+    def delta(gram: torch.Tensor) -> torch.Tensor:
+        eigenvalues = torch.linalg.eigvalsh(gram.double())
+        return torch.maximum(eigenvalues[..., -1] - 1, 1 - eigenvalues[..., 0]).amax(-1)
+
+    deltas_k, deltas_2k = [], []
+    for start in range(0, n_banks, chunk):
+        w = bank[start : start + chunk]
+        b = len(w)
+        chosen = torch.rand(b, supports, n_filters, generator=gen).argsort(-1)[..., :atoms_per_support]
+        at = torch.randint(shifts, (b, supports, atoms_per_support), generator=gen)
+        picked = w[torch.arange(b)[:, None, None], chosen]  # b×supports×2k×M×ℓ
+        index = (at[..., None, None] + torch.arange(ell)).expand_as(picked)
+        atoms = picked.new_zeros(*picked.shape[:-1], length).scatter_(-1, index, picked).flatten(-2)
+        gram = atoms @ atoms.transpose(-1, -2)
+        deltas_k.append(delta(gram[..., : atoms_per_support // 2, : atoms_per_support // 2]))
+        deltas_2k.append(delta(gram))
+    return torch.cat(deltas_k), torch.cat(deltas_2k)
+
+
+def theorem_3_3_bound(delta_k, delta_2k) -> torch.Tensor:
+    """Gilbert et al. Thm 3.3's bound on the one-step error ‖x̂ − x‖/‖x‖ of x = Wᵀz, z ∈ 𝓜_k:
+    5δ_2k/(1 − δ_k)·√((1 + δ_2k)/(1 − δ_2k)), elementwise (float64); infinite where δ_k ≥ 1 or δ_2k ≥ 1, where the
+    theorem says nothing. Negative constants are an error."""
+    dk = torch.as_tensor(delta_k, dtype=torch.float64)
+    d2k = torch.as_tensor(delta_2k, dtype=torch.float64)
+    if bool((dk < 0).any()) or bool((d2k < 0).any()):
+        raise ValueError(f"the RIP constants δ_k and δ_2k are non-negative, got {delta_k!r} and {delta_2k!r}")
+    valid = (dk < 1) & (d2k < 1)
+    dk, d2k = torch.where(valid, dk, 0.0), torch.where(valid, d2k, 0.0)  # keep the arithmetic finite
+    return torch.where(valid, 5 * d2k / (1 - dk) * torch.sqrt((1 + d2k) / (1 - d2k)), torch.inf)
+
+
+def largest_informative_delta_2k() -> float:
+    """The largest δ_2k at which Thm 3.3's bound can fall below 1 (at δ_k = 0, its most favourable case): above
+    it the bound exceeds the error of the reconstruction x̂ = 0 and says nothing."""
+    from scipy.optimize import brentq
+
+    return float(brentq(lambda d: float(theorem_3_3_bound(0.0, d)) - 1, 1e-9, 1 - 1e-9))
+
+
 @torch.no_grad()
 def iht(x: torch.Tensor, synthesis: Callable, analysis: Callable, project: Callable, iterations: int,
         step: float | str = 1.0, backtracks: int = 10) -> tuple[torch.Tensor, torch.Tensor]:
@@ -241,11 +311,12 @@ def iht(x: torch.Tensor, synthesis: Callable, analysis: Callable, project: Calla
 
     Returns (z, errors): the last code and the relative error ‖x − Φz_t‖/‖x‖ for t = 0 … ``iterations``, a
     (iterations + 1)×B tensor (row 0 is 1: z₀ = 0)."""
-    if isinstance(iterations, bool) or not isinstance(iterations, int) or iterations < 0:
-        raise ValueError(f"iterations must be a non-negative integer, got {iterations!r}")
-    normalized = step == "normalized"
-    if not normalized and (isinstance(step, (str, bool)) or not step > 0):
-        raise ValueError(f"step must be a positive number or 'normalized', got {step!r}")
+    checks.non_negative_int("iterations", iterations)
+    normalized = isinstance(step, str) and step == "normalized"
+    if not normalized:
+        if isinstance(step, str):
+            raise ValueError(f"step must be a positive number or 'normalized', got {step!r}")
+        checks.positive_number("step", step)
     x_norm = _norm(x)
     residual = x.clone()
     z = torch.zeros_like(analysis(x))
@@ -303,7 +374,8 @@ def mean_coherence(weight: torch.Tensor) -> float:
 
 def synthetic_ratios(trials: int, generator: int | torch.Generator = 0, banks: int | None = None, chunk: int = 100,
                      dims: int = 1, filter_length: int = 5, channels: int = 32, filters: int = 96, length: int = 32,
-                     nonzeros: int = 10, pool: int | None = None, reconstruct: bool = True) -> dict[str, torch.Tensor]:
+                     nonzeros: int = 10, pool: int | None = None, reconstruct: bool = True,
+                     supports: int = 0) -> dict[str, torch.Tensor]:
     """Gilbert et al. §4.1 (and their 2-D check): ``trials`` codes z ∈ 𝓜_k (:func:`random_model_sparse`), x = Wᵀz
     with Gaussian W (:func:`gaussian_filters`; valid convolution, stride 1, n = D − ℓ + 1; blocks = ``pool``
     windows, global if None), and per trial:
@@ -312,23 +384,39 @@ def synthetic_ratios(trials: int, generator: int | torch.Generator = 0, banks: i
     - ``gram``: ‖WWᵀz‖/‖z‖, all of Wx;
     - ``gram_on_support``: ‖(WWᵀz)_S‖/‖z‖, Wx read on z's support S (W_Sᵀ W_S z: the Gram matrix the RIP bounds);
     - ``one_step_fixed``: ‖x̂ − x‖/‖x‖, x̂ = Wᵀ𝕄_fixed(Wx, k), the block positions known in advance;
-    - ``one_step_blind``: the same with the blind 𝕄 (largest |·| per block, as ReLU + max pooling of (w, −w)).
+    - ``one_step_blind``: the same with the blind 𝕄 (largest |·| per block, as ReLU + max pooling of (w, −w));
+    - ``delta_k``, ``delta_2k``, ``bound``: with ``supports`` > 0 (1-D, global pooling only), the trial's bank's
+      RIP constants estimated from that many sampled supports (:func:`sampled_rip_constants`) and Thm 3.3's bound
+      at them (:func:`theorem_3_3_bound`);
+    - ``bank``: the index of the trial's filter bank.
 
-    The last two only with ``reconstruct``. ``banks``: independent filter banks (default: one per trial); trials
-    are spread evenly over them and run ``chunk`` at a time."""
+    The one-step errors only with ``reconstruct``. ``banks``: independent filter banks (default: one per trial);
+    trials are spread evenly over them and run ``chunk`` at a time."""
     gen = as_generator(generator)
     banks = trials if banks is None else banks
-    if isinstance(trials, bool) or not isinstance(trials, int) or trials < 1 or not 1 <= banks <= trials:
-        raise ValueError(f"trials must be a positive integer and banks in [1, trials], got {trials!r}, {banks!r}")
+    checks.positive_int("trials", trials)
+    if checks.positive_int("banks", banks) > trials:
+        raise ValueError(f"banks must lie in [1, trials = {trials}], got {banks!r}")
+    checks.non_negative_int("supports", supports)
+    if supports and (dims != 1 or pool is not None):
+        raise ValueError("supports (the RIP constants' estimate) needs the 1-D model with global pooling (pool=None)")
     n = length - filter_length + 1
     pool = n if pool is None else pool
     size = (n,) * dims
     keys = ("rip", "gram", "gram_on_support") + (("one_step_fixed", "one_step_blind") if reconstruct else ())
-    out: dict[str, list] = {key: [] for key in keys}
+    keys += ("delta_k", "delta_2k", "bound") if supports else ()
+    out: dict[str, list] = {key: [] for key in keys + ("bank",)}
     per_bank = [len(part) for part in torch.arange(trials).tensor_split(banks)]
     shared = banks < trials
-    for count in per_bank:
+    for index, count in enumerate(per_bank):
         bank = gaussian_filters(filters, channels, filter_length, dims, None if shared else count, gen)
+        out["bank"].append(torch.full((count,), index))
+        if supports:
+            delta_k, delta_2k = sampled_rip_constants(bank, length, nonzeros, supports, gen)
+            delta_k, delta_2k = delta_k.expand(count), delta_2k.expand(count)
+            out["delta_k"].append(delta_k)
+            out["delta_2k"].append(delta_2k)
+            out["bound"].append(theorem_3_3_bound(delta_k, delta_2k))
         for start in range(0, count, chunk):
             m = min(chunk, count - start)
             w = bank if shared else bank[start : start + m]
@@ -342,7 +430,7 @@ def synthetic_ratios(trials: int, generator: int | torch.Generator = 0, banks: i
             if not reconstruct:
                 continue
             for key, pos in (("one_step_fixed", positions), ("one_step_blind", None)):
-                x_hat = one_step(wx, lambda c: adjoint(c, w, (length,) * dims),
-                                 lambda b: model_projection(b, pool, nonzeros, pos))
+                x_hat = one_step(wx, partial(adjoint, filters=w, size=(length,) * dims),
+                                 partial(model_projection, pool=pool, k=nonzeros, positions=pos))
                 out[key].append(relative_error(x_hat, x))
     return {key: torch.cat(values) for key, values in out.items()}
