@@ -1,4 +1,4 @@
-"""rdcn.batched: many random CNN-DCNs as one program, each equal to the network built alone from its seed."""
+"""rdcn.he.batched: many random CNN-DCNs as one program, each equal to the network built alone from its seed."""
 import pytest
 import torch
 
@@ -103,7 +103,7 @@ def test_bad_input_is_refused_before_any_work():
         batched.RandomCNNDCNs(layers, [0], params={"sigma": -1.0})
     with pytest.raises(ValueError, match="seeds"):
         batched.RandomCNNDCNs(layers, [])
-    with pytest.raises(TypeError, match="seeds"):
+    with pytest.raises(ValueError, match="seeds must be a non-negative integer"):
         batched.RandomCNNDCNs(layers, [1.5])
     with pytest.raises(ValueError, match="last"):
         batched.RandomCNNDCNs(layers, [0], last="median")

@@ -1,4 +1,4 @@
-"""CNN encoders (VGG16, AlexNet) cut at any layer, and the mirrored DCN (He et al. §2.1, Table 1; SPEC §1).
+"""CNN encoders (VGG16, AlexNet) cut at any layer, and the mirrored DCN (He et al. §2.1, Table 1).
 
 An architecture is a tuple of layer specs (:class:`Conv`, :class:`Pool`); builders turn a spec into modules:
 
@@ -13,24 +13,26 @@ An architecture is a tuple of layer specs (:class:`Conv`, :class:`Pool`); builde
   option), each conv a conv with the same kernel from its output width back to its input width; the last conv
   outputs the input's channels with no activation (or, for the paper's *variant*, is the mean over channels).
   Upsampling goes to the exact size the mirrored layer consumed, so every DeConv map is registered with its Conv
-  map and the output has the input's size (the paper's final Crop, done stage by stage).
+  map and the output has the input's size (the paper's final Crop, done stage by stage). A zero-fill upsampling
+  and the conv after it run as one strided transposed convolution (the same map, without multiplying the
+  inserted zeros); ``fused=False`` keeps the literal steps.
 
 How torchvision's AlexNet differs from Caffe's (the paper's): 64/192/384/256/256 channels instead of
 96/256/384/384/256, conv1 padded by 2, no local response normalisation and no grouped convolutions.
 """
 from __future__ import annotations
 
+import copy
 import functools
 import math
 from collections import OrderedDict
 from dataclasses import dataclass, replace
-from pathlib import Path
-from urllib.parse import urlparse
 
 import torch
 from torch import nn
 
-from .operators import ChannelMean, L2Pool, NearestUpsample, Scale, ZeroUpsample
+from . import checks
+from .operators import ChannelMean, L2Pool, NearestUpsample, Scale, ZeroUpsample, zero_upsample_conv
 
 ARCHITECTURES = ("vgg16", "alexnet")
 ACTIVATIONS = ("relu", "leaky")
@@ -62,15 +64,9 @@ class Pool:
     ceil_mode: bool
 
 
-Layers = tuple  # tuple[Conv | Pool, ...]
+Layers = tuple[Conv | Pool, ...]  #: an architecture: its layer specs from the input on
 
 _VGG16_BLOCKS = ((64, 2), (128, 2), (256, 3), (512, 3), (512, 3))
-
-
-def _positive(name: str, value, kind=(int, float)):
-    if isinstance(value, bool) or not isinstance(value, kind) or not value > 0:
-        raise ValueError(f"{name} must be a positive number, got {value!r}")
-    return value
 
 
 def _scaled(channels: int, width: float) -> int:
@@ -82,11 +78,10 @@ def architecture(name: str = "vgg16", width: float = 1.0, kernel_size: int = 3, 
 
     ``kernel_size`` sets every VGG conv's kernel (3 is VGG16's own; AlexNet keeps its kernels).
     """
-    if name not in ARCHITECTURES:
-        raise ValueError(f"architecture must be one of {list(ARCHITECTURES)}, got {name!r}")
-    _positive("width", width)
-    _positive("kernel_size", kernel_size, int)
-    _positive("in_channels", in_channels, int)
+    checks.choice("architecture", name, ARCHITECTURES)
+    checks.positive_number("width", width)
+    checks.positive_int("kernel_size", kernel_size)
+    checks.positive_int("in_channels", in_channels)
     layers, c_in = [], in_channels
     if name == "vgg16":
         for block, (channels, n) in enumerate(_VGG16_BLOCKS, start=1):
@@ -140,7 +135,7 @@ def convs(layers: Layers) -> list[Conv]:
 
 def same_width(layers: Layers, width: int) -> Layers:
     """Every conv given ``width`` output channels (the input's channels kept): the paper's §4.2 nets."""
-    _positive("width", width, int)
+    checks.positive_int("width", width)
     out, c_in = [], None
     for layer in layers:
         if isinstance(layer, Conv):
@@ -150,15 +145,33 @@ def same_width(layers: Layers, width: int) -> Layers:
     return tuple(out)
 
 
-def simplified(layers: Layers, name: str) -> Layers:
-    """The paper's §4.1 simplified net for ``name``: the input straight into one conv giving ConvK's width and
-    (for VGG's 227×227) exactly ConvK's shape: stride = the product of the cut's strides, kernel and padding of
-    the first conv."""
+def simplified(layers: Layers, name: str, kind: str = "pooled") -> Layers:
+    """He et al. §4.1's simplified "input-ConvK-DeConvK-output" net for ``name``: the input straight into one conv
+    of ConvK's width, giving (for VGG16's 227×227) exactly ConvK's shape; its DCN mirrors it as for any cut.
+
+    The paper gives only those words; ``kind`` says how the shape is reached, with s the product of the cut's
+    strides (2^(K−1) for VGG16's ConvK):
+
+    - ``"pooled"`` (the default; no pixel discarded): the conv at stride 1 with the first conv's kernel, then one
+      pooling window of size and stride s (ceil mode as the cut's pools); the DCN mirrors it by one ×s upsampling.
+    - ``"strided"`` (an alternative): the conv itself at stride s, kernel and padding of the first conv, which
+      sees only the pixels under its kernel (a 3×3 conv at stride 16 sees 9 of every 256).
+    """
+    from . import checks
+
+    checks.choice("kind", kind, ("pooled", "strided"))
     part = cut(layers, name)
     first, last = convs(part)[0], convs(part)[-1]
     stride = math.prod(layer.stride for layer in part)
-    padding = first.kernel // 2 if first.padding is None else first.padding
-    return (Conv(f"{name}_simplified", first.in_channels, last.out_channels, first.kernel, stride, padding),)
+    if kind == "strided":
+        padding = first.kernel // 2 if first.padding is None else first.padding
+        return (Conv(f"{name}_simplified", first.in_channels, last.out_channels, first.kernel, stride, padding),)
+    conv = Conv(f"{name}_simplified", first.in_channels, last.out_channels, first.kernel)
+    if stride == 1:
+        return (conv,)
+    pools = [layer for layer in part if isinstance(layer, Pool)]
+    ceil_mode = pools[-1].ceil_mode if pools else True
+    return conv, Pool(f"{name}_simplified_pool", stride, stride, ceil_mode)
 
 
 def _out_size(n: int, layer) -> int:
@@ -188,14 +201,12 @@ def shape_chain(layers: Layers, size: tuple[int, int]) -> tuple[tuple[int, int],
 
 
 def _activation(kind: str) -> nn.Module:
-    if kind not in ACTIVATIONS:
-        raise ValueError(f"activation must be one of {list(ACTIVATIONS)}, got {kind!r}")
+    checks.choice("activation", kind, ACTIVATIONS)
     return nn.ReLU() if kind == "relu" else nn.LeakyReLU(LEAKY_SLOPE)
 
 
 def _pool(layer: Pool, kind: str) -> nn.Module:
-    if kind not in POOLINGS:
-        raise ValueError(f"pooling must be one of {list(POOLINGS)}, got {kind!r}")
+    checks.choice("pooling", kind, POOLINGS)
     if kind == "max":
         return nn.MaxPool2d(layer.kernel, layer.stride, ceil_mode=layer.ceil_mode)
     if kind == "avg":
@@ -222,15 +233,22 @@ def build_encoder(layers: Layers, activation: str = "relu", pooling: str = "max"
 
 
 class Decoder(nn.Module):
-    """The DCN mirroring ``layers``; ``forward(z, size)`` needs the encoder's input size to mirror its shapes."""
+    """The DCN mirroring ``layers``; ``forward(z, size)`` needs the encoder's input size to mirror its shapes.
+
+    Its steps (``steps``, in forward order) are the modules of the literal DCN: ``up_<layer>`` upsamplings and
+    ``de<conv>`` convs with their scaling and activation; state dicts, weight draws and the theory read them.
+    With ``fused`` (the default), a zero-fill upsampling directly followed by a conv runs as the one strided
+    transposed convolution it equals (:func:`rdcn.core.operators.zero_upsample_conv`: no multiplication by an
+    inserted zero); ``fused = False`` runs every step as its own module, the reference path, and the one forward
+    hooks on each step need.
+    """
 
     def __init__(self, layers: Layers, activation: str = "leaky", upsample: str = "zero", last: str = "conv",
-                 width_scaling: bool = False):
+                 width_scaling: bool = False, fused: bool = True):
         super().__init__()
-        if upsample not in UPSAMPLINGS:
-            raise ValueError(f"upsample must be one of {list(UPSAMPLINGS)}, got {upsample!r}")
-        if last not in LAST_LAYERS:
-            raise ValueError(f"last must be one of {list(LAST_LAYERS)}, got {last!r}")
+        checks.choice("upsample", upsample, UPSAMPLINGS)
+        checks.choice("last", last, LAST_LAYERS)
+        self.fused = fused
         up = ZeroUpsample if upsample == "zero" else NearestUpsample
         self.layers = tuple(layers)
         self.steps = nn.ModuleDict()
@@ -256,15 +274,26 @@ class Decoder(nn.Module):
 
     def forward(self, z: torch.Tensor, size: tuple[int, int]) -> torch.Tensor:
         chain = shape_chain(self.layers, tuple(size))
-        for key, step in self.steps.items():
-            z = step(z, chain[self.targets[key]]) if key in self.targets else step(z)
+        steps = list(self.steps.items())
+        i = 0
+        while i < len(steps):
+            key, step = steps[i]
+            if key not in self.targets:
+                z, i = step(z), i + 1
+                continue
+            target = chain[self.targets[key]]
+            following = steps[i + 1][1] if i + 1 < len(steps) else None
+            if self.fused and type(step) is ZeroUpsample and isinstance(following, nn.Conv2d):
+                z, i = zero_upsample_conv(z, step.scale, target, following), i + 2
+            else:
+                z, i = step(z, target), i + 1
         return z
 
 
 def build_decoder(layers: Layers, activation: str = "leaky", upsample: str = "zero", last: str = "conv",
-                  width_scaling: bool = False) -> Decoder:
+                  width_scaling: bool = False, fused: bool = True) -> Decoder:
     """The DCN of ``layers`` (see :class:`Decoder`)."""
-    return Decoder(layers, activation, upsample, last, width_scaling)
+    return Decoder(layers, activation, upsample, last, width_scaling, fused)
 
 
 class CNNDCN(nn.Module):
@@ -279,11 +308,12 @@ class CNNDCN(nn.Module):
 
 
 def cnn_dcn(layers: Layers, encoder_activation: str = "relu", decoder_activation: str = "leaky",
-            pooling: str = "max", upsample: str = "zero", last: str = "conv", width_scaling: bool = False) -> CNNDCN:
+            pooling: str = "max", upsample: str = "zero", last: str = "conv", width_scaling: bool = False,
+            fused: bool = True) -> CNNDCN:
     """Encoder and mirrored DCN of ``layers`` in one module (weights as torch initialises them: randomise or
-    train them next)."""
+    train them next); ``fused`` as in :class:`Decoder`."""
     return CNNDCN(build_encoder(layers, encoder_activation, pooling, width_scaling),
-                  build_decoder(layers, decoder_activation, upsample, last, width_scaling))
+                  build_decoder(layers, decoder_activation, upsample, last, width_scaling, fused))
 
 
 def feature_table(layers: Layers, size: int | tuple[int, int], names: list[str] | None = None) -> list[dict]:
@@ -307,44 +337,11 @@ def feature_table(layers: Layers, size: int | tuple[int, int], names: list[str] 
     return rows
 
 
-_IMAGENET_WEIGHTS = {"vgg16": "VGG16_Weights", "alexnet": "AlexNet_Weights"}
-
-
-def load_imagenet_weights(encoder: nn.Sequential, arch: str) -> nn.Sequential:
-    """Copy torchvision's ImageNet weights (``IMAGENET1K_V1``) into the convs of ``encoder`` (full width, kernel 3).
-
-    Uses torchvision's weights API, from the local torch hub cache only: where the file is not there this
-    raises FileNotFoundError saying where it was looked for and how to fetch it, without touching the network.
-    """
-    import torchvision.models as tvm
-
-    if arch not in _IMAGENET_WEIGHTS:
-        raise ValueError(f"arch must be one of {list(_IMAGENET_WEIGHTS)}, got {arch!r}")
-    weights = getattr(tvm, _IMAGENET_WEIGHTS[arch]).IMAGENET1K_V1
-    path = Path(torch.hub.get_dir()) / "checkpoints" / Path(urlparse(weights.url).path).name
-    if not path.is_file():
-        raise FileNotFoundError(
-            f"torchvision's ImageNet weights for {arch} are not on this machine (looked for {path}). On a machine "
-            f"with network access run: python -c \"import torchvision.models as m; m.{arch}(weights='IMAGENET1K_V1')\""
-        )
-    state = weights.get_state_dict(progress=False)
-    theirs = [(k.removesuffix(".weight"), v) for k, v in state.items() if k.startswith("features.") and v.ndim == 4]
-    ours = [m for m in encoder.modules() if isinstance(m, nn.Conv2d)]
-    for module, (key, weight) in zip(ours, theirs):
-        if module.weight.shape != weight.shape:
-            raise ValueError(f"ImageNet weights need the full-width {arch} with its own kernels: {key} has shape "
-                             f"{tuple(weight.shape)}, the encoder's conv {tuple(module.weight.shape)}")
-        with torch.no_grad():
-            module.weight.copy_(weight)
-            module.bias.copy_(state[f"{key}.bias"])
-    return encoder
-
-
 def truncate(encoder: nn.Sequential, name: str) -> nn.Sequential:
     """The leading modules of an encoder made by :func:`build_encoder`, up to layer ``name`` (a block ``convK``,
     a conv ``convK_i`` or a pool ``poolK``) with its scaling and activation: ConvK features of an existing
     (for instance trained) encoder."""
-    keys = list(encoder._modules)
+    keys = [key for key, _ in encoder.named_children()]
     hits = [i for i, key in enumerate(keys) if key == name or (key.startswith("conv") and key.split("_")[0] == name
                                                                 and not key.endswith(("_act", "_scale")))]
     if not hits:
@@ -370,6 +367,7 @@ def cnn_dcn_table(model: CNNDCN, size: int | tuple[int, int], in_channels: int =
         return record
 
     meta = _to_meta(model)
+    meta.decoder.fused = False  # every step runs as its own module, so each hook sees its output
     handles = [m.register_forward_hook(hook("CNN", n)) for n, m in meta.encoder.named_children()]
     handles += [m.register_forward_hook(hook("DCN", n)) for n, m in meta.decoder.steps.items()]
     try:
@@ -381,6 +379,4 @@ def cnn_dcn_table(model: CNNDCN, size: int | tuple[int, int], in_channels: int =
 
 
 def _to_meta(model: nn.Module) -> nn.Module:
-    import copy
-
     return copy.deepcopy(model).to("meta")

@@ -15,6 +15,8 @@ import matplotlib.pyplot as plt  # noqa: E402
 import numpy as np  # noqa: E402
 import torch  # noqa: E402
 
+from . import metrics  # noqa: E402
+
 
 def _register_png_formatter() -> None:
     ipython = sys.modules.get("IPython")
@@ -36,10 +38,10 @@ def displayable(image) -> np.ndarray:
 
 
 def stretch(image) -> np.ndarray:
-    """Min-max an image to [0, 1] for display (a random DCN's output has an arbitrary scale and offset)."""
+    """An image min-maxed to [0, 1] for display (a random DCN's output has an arbitrary scale and offset): the
+    comparison's own min-max, :func:`rdcn.core.metrics.minmax`, on a batch of one."""
     array = image.detach().cpu().double().numpy() if isinstance(image, torch.Tensor) else np.asarray(image, float)
-    span = array.max() - array.min()
-    return (array - array.min()) / span if span > 0 else np.zeros_like(array)
+    return metrics.minmax(array[None])[0]
 
 
 def image_grid(rows, titles=None, row_labels=None, size: float = 1.9, cmap: str = "gray"):

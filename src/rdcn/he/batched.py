@@ -1,11 +1,12 @@
-"""Many independently drawn random CNN-DCNs evaluated as one tensor program (He et al. §4; SPEC §4).
+"""Many independently drawn random CNN-DCNs evaluated as one tensor program (He et al. §4).
 
 The paper's §4 sweeps draw 30 random networks per setting and push 50 images through each. Instead of a Python
 loop over networks, :class:`RandomCNNDCNs` stacks the networks as the *groups* of grouped convolutions: the maps of
 network i are channels ``i·C … (i+1)·C − 1`` of one tensor, so every conv of every network is one
 ``F.conv2d(…, groups=networks)`` call, and the channel-wise layers (activations, pooling, scaling, upsampling) act
 on all networks at once unchanged. The networks share the images: the first conv maps the common input with all
-networks' filters stacked (``groups=1``).
+networks' filters stacked (``groups=1``). The DCN's zero-fill upsampling and the grouped conv after it run as one
+grouped strided transposed convolution, as in every DCN (:class:`rdcn.core.architectures.Decoder`).
 
 Network i draws its weights from its own seed exactly as
 ``randomize_(cnn_dcn(layers, …), distribution, seeds[i])`` does (every conv, in module order, from one CPU
@@ -19,10 +20,10 @@ import time
 from collections.abc import Iterator, Sequence
 
 import torch
-import torch.nn.functional as F
 from torch import nn
 
 from ..core import architectures as arch
+from ..core import checks
 from ..core import random_weights as rw
 from ..core.operators import ChannelMean
 
@@ -34,21 +35,18 @@ CPU_BUDGET_BYTES = 2 * 2**30
 RELU = dict(encoder_activation="relu", decoder_activation="relu")
 
 
-class GroupedConv(nn.Module):
-    """One conv of ``networks`` networks at once: ``weight`` is the networks' filters stacked along the output
-    axis; ``shared_input`` (the first conv) maps a common input with all of them, otherwise network i's filters
-    see only network i's channels (``groups = networks``). Maps and filters are kept channels-last: on the CPU,
-    grouped convolutions ran faster in that layout than in the default one when we timed both."""
-
-    def __init__(self, weight: torch.Tensor, networks: int, template: nn.Conv2d, shared_input: bool):
-        super().__init__()
-        self.register_buffer("weight", weight.contiguous(memory_format=torch.channels_last))
-        self.groups = 1 if shared_input else networks
-        self.stride, self.padding, self.dilation = template.stride, template.padding, template.dilation
-
-    def forward(self, x: torch.Tensor) -> torch.Tensor:
-        x = x.contiguous(memory_format=torch.channels_last)
-        return F.conv2d(x, self.weight, None, self.stride, self.padding, self.dilation, self.groups)
+def grouped_conv(weight: torch.Tensor, networks: int, template: nn.Conv2d, shared_input: bool) -> nn.Conv2d:
+    """One conv of ``networks`` networks at once (no bias: the §4 networks have none): ``weight`` is the networks'
+    filters stacked along the output axis; ``shared_input`` (the first conv) maps a common input with all of them,
+    otherwise network i's filters see only network i's channels (``groups = networks``). The filters are kept
+    channels-last, so the maps are too (torch follows the weight's layout): on the CPU, grouped convolutions ran
+    faster in that layout than in the default one when we timed both."""
+    groups = 1 if shared_input else networks
+    with torch.device("meta"):
+        conv = nn.Conv2d(weight.shape[1] * groups, weight.shape[0], template.kernel_size, template.stride,
+                         template.padding, template.dilation, groups, bias=False)
+    conv.weight = nn.Parameter(weight.contiguous(memory_format=torch.channels_last), requires_grad=False)
+    return conv
 
 
 class GroupedChannelMean(nn.Module):
@@ -65,7 +63,7 @@ class GroupedChannelMean(nn.Module):
 
 
 def template(layers: arch.Layers, **config) -> arch.CNNDCN:
-    """The single-network CNN-DCN of ``layers`` built by :func:`rdcn.architectures.cnn_dcn` with ``config``
+    """The single-network CNN-DCN of ``layers`` built by :func:`rdcn.core.architectures.cnn_dcn` with ``config``
     (its keyword arguments; :data:`RELU` unless they say otherwise), on the meta device: shapes and module order,
     no memory."""
     with torch.device("meta"):
@@ -73,7 +71,7 @@ def template(layers: arch.Layers, **config) -> arch.CNNDCN:
 
 
 def draw_weights(model: nn.Module, seed: int, distribution: str = "gaussian", **params: float) -> list[torch.Tensor]:
-    """The conv weights :func:`rdcn.random_weights.randomize_` writes into ``model`` with ``seed``: one tensor per
+    """The conv weights :func:`rdcn.core.random_weights.randomize_` writes into ``model`` with ``seed``: one tensor per
     conv, in module order, drawn on the CPU (``model`` may live on the meta device)."""
     generator = rw.as_generator(seed)
     return [rw.sample(distribution, m.weight.shape, generator, **params) for m in model.modules()
@@ -84,19 +82,16 @@ def _check_seeds(seeds: Sequence[int]) -> list[int]:
     seeds = list(seeds)
     if not seeds:
         raise ValueError("seeds must name at least one network, got an empty list")
-    for seed in seeds:
-        if isinstance(seed, bool) or not isinstance(seed, int):
-            raise TypeError(f"seeds must be integers, got {seed!r}")
-    return seeds
+    return [checks.seed(seed, "seeds") for seed in seeds]
 
 
 class RandomCNNDCNs(nn.Module):
     """``len(seeds)`` random CNN-DCNs of ``layers`` as one module; ``forward(x)`` (M×C×H×W images) returns the
     networks' outputs as networks × M × C_out × H × W, ``out[i]`` being what network i built alone returns.
 
-    ``config`` are :func:`rdcn.architectures.cnn_dcn`'s keyword arguments (the §4 defaults: ReLU in both halves,
+    ``config`` are :func:`rdcn.core.architectures.cnn_dcn`'s keyword arguments (the §4 defaults: ReLU in both halves,
     max pooling, zero-fill upsampling; ``last="mean", width_scaling=True`` for the paper's variant);
-    ``distribution`` and ``params`` those of :func:`rdcn.random_weights.randomize_`.
+    ``distribution`` and ``params`` those of :func:`rdcn.core.random_weights.randomize_`.
     """
 
     def __init__(self, layers: arch.Layers, seeds: Sequence[int], distribution: str = "gaussian",
@@ -110,7 +105,7 @@ class RandomCNNDCNs(nn.Module):
         convs = [(name, m) for name, m in net.named_modules() if isinstance(m, nn.Conv2d)]
         for index, (name, conv) in enumerate(convs):
             weight = torch.cat([d[index] for d in draws]).to(device)
-            self._replace(net, name, GroupedConv(weight, self.networks, conv, shared_input=index == 0))
+            self._replace(net, name, grouped_conv(weight, self.networks, conv, shared_input=index == 0))
         for name, m in list(net.named_modules()):
             if isinstance(m, ChannelMean):
                 self._replace(net, name, GroupedChannelMean(self.networks))
@@ -131,6 +126,7 @@ def pair_bytes(layers: arch.Layers, size: tuple[int, int], **config) -> tuple[in
     ``size`` input: :data:`MEMORY_FACTOR` × its largest float32 map (found by a meta-device forward), and its
     weights."""
     net = template(layers, **config)
+    net.decoder.fused = False  # the literal path's maps: an upper bound, whichever path runs
     largest = 0
 
     def track(module, args, output):
@@ -159,8 +155,7 @@ def default_budget(device: str | torch.device) -> int:
 def chunk_sizes(networks: int, images: int, per_pair: int, per_network: int, max_bytes: int) -> tuple[int, int]:
     """(networks, images) per chunk: as many networks as fit with one image each, then as many images as fit
     beside them; at least one of each."""
-    if max_bytes <= 0:
-        raise ValueError(f"max_bytes must be positive, got {max_bytes!r}")
+    checks.positive_int("max_bytes", max_bytes)
     nets = max(1, min(networks, max_bytes // (per_network + per_pair)))
     imgs = max(1, min(images, (max_bytes - nets * per_network) // max(1, nets * per_pair)))
     return nets, imgs
