@@ -1,5 +1,5 @@
-"""rdcn.gilbert.synthetic and claim_scale: the synthetic experiments' samples and figures, the scale figure, and the
-chapter's claims decided on inputs of the shapes the chapter passes."""
+"""rdcn.gilbert.synthetic and rdcn.core.figures.scale_figure: the synthetic experiments' samples and figures, the
+scale figure, and the chapter's claims decided on inputs of the shapes the chapter passes."""
 import math
 
 import numpy as np
@@ -7,7 +7,8 @@ import pytest
 
 from rdcn import claims
 from rdcn.claims.rules import Verdict
-from rdcn.gilbert import claim_scale, synthetic
+from rdcn.core import figures
+from rdcn.gilbert import synthetic
 
 
 def test_one_dimensional_sample():
@@ -42,12 +43,12 @@ def test_two_dimensional_sample_per_bank():
 def test_scale_figure():
     verdicts = [Verdict("holds", 0.1, (0.0, 0.2), ""), Verdict("does not hold", 0.5, (0.4, 0.6), ""),
                 Verdict("inconclusive", None, None, "too few")]
-    fig = claim_scale.scale_figure("width", [0.25, 0.5, 1.0], verdicts, "statistic", (-math.inf, 0.3), logx=True)
+    fig = figures.scale_figure("width", [0.25, 0.5, 1.0], verdicts, "statistic", (-math.inf, 0.3), logx=True)
     ax = fig.axes[0]
     assert ax.get_xscale() == "log" and ax.get_ylim()[1] > 0.6
     assert {t.get_text() for t in ax.get_legend().get_texts()} == {"holds", "does not hold", "claimed"}
     with pytest.raises(ValueError, match="one verdict per knob value"):
-        claim_scale.scale_figure("width", [1], verdicts, "statistic")
+        figures.scale_figure("width", [1], verdicts, "statistic")
 
 
 def test_the_chapters_claims_decide_on_the_measurements_it_passes():

@@ -6,6 +6,7 @@ backend does not), so ``glue("key", fig)`` stores an image the book can show.
 """
 from __future__ import annotations
 
+import math
 import sys
 
 import matplotlib
@@ -104,3 +105,49 @@ def markdown_table(rows: list[dict], columns: list[str] | None = None):
     lines = ["| " + " | ".join(columns) + " |", "|" + "---|" * len(columns)]
     lines += ["| " + " | ".join(cell(row.get(c, "")) for c in columns) + " |" for row in rows]
     return Markdown("\n".join(lines))
+
+
+#: The colour of each verdict state in a scale figure.
+VERDICT_COLOURS = {"holds": "C2", "does not hold": "C3", "inconclusive": "C1"}
+
+
+def scale_figure(knob: str, values, verdicts, statistic: str, claimed: tuple[float, float] | None = None,
+                 logx: bool = False, tick_labels=None):
+    """A claim's statistic along its scale knob, where and whether a paper's result appears: the statistic of each
+    verdict (anything with ``state``, ``statistic`` and ``interval``: :class:`rdcn.claims.rules.Verdict`, decided by
+    the claim's rule at each value) with its 95 % interval, coloured by its state, against the knob ``values``
+    (labelled ``knob``; ticks ``tick_labels`` if given), the ``claimed`` range (low, high; ±inf for one-sided)
+    shaded."""
+    values, verdicts = list(values), list(verdicts)
+    if len(values) != len(verdicts) or not values:
+        raise ValueError(f"one verdict per knob value, got {len(values)} values and {len(verdicts)} verdicts")
+    fig, ax = plt.subplots(figsize=(5.2, 3.4))
+    seen = set()
+    for x, verdict in zip(values, verdicts):
+        if verdict.statistic is None or not math.isfinite(verdict.statistic):
+            continue
+        low, high = verdict.interval if verdict.interval is not None else (verdict.statistic, verdict.statistic)
+        label = None if verdict.state in seen else verdict.state
+        seen.add(verdict.state)
+        ax.errorbar([x], [verdict.statistic], yerr=[[verdict.statistic - low], [high - verdict.statistic]], fmt="o",
+                    capsize=4, color=VERDICT_COLOURS.get(verdict.state, "k"), label=label)
+    if claimed is not None:
+        edges = [edge for edge in claimed if math.isfinite(edge)]
+        bottom, top = ax.get_ylim()
+        span = top - bottom
+        bottom, top = min([bottom, *[e - 0.05 * span for e in edges]]), max([top, *[e + 0.05 * span for e in edges]])
+        ax.axhspan(claimed[0] if math.isfinite(claimed[0]) else bottom, claimed[1] if math.isfinite(claimed[1])
+                   else top, color="C2", alpha=0.1, label="claimed")
+        for edge in edges:
+            ax.axhline(edge, color="C2", lw=1, linestyle="--")
+        ax.set_ylim(bottom, top)
+    if logx:
+        ax.set_xscale("log")
+    if tick_labels is not None:
+        ax.set_xticks(values, tick_labels)
+    ax.set_xlabel(knob)
+    ax.set_ylabel(statistic)
+    ax.grid(alpha=0.3)
+    ax.legend(fontsize=8)
+    fig.tight_layout()
+    return fig

@@ -8,5 +8,4 @@
 - :mod:`.vgg_reconstruction` — Table 3 (IHT from pool(1)–pool(4), learned vs random) and the random encoders' width.
 - :mod:`.layer_statistics` — Tables 2 and 4 (activation density, coherence) and how they move as an encoder learns.
 - :mod:`.random_filter_classifier` — Table 1 (classification with random vs learned filters, §4.1).
-- :mod:`.claim_scale` — a claim's statistic along its scale knob (the chapter's scale figures).
 """

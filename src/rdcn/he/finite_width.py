@@ -286,23 +286,11 @@ def slope_by_smallest_width(result: Sweep, rule) -> dict[int, object]:
 def slope_scale_figure(result: Sweep, claim):
     """The scale figure of a slope claim (a :class:`rdcn.claims.Claim` whose rule is a Slope): the fitted log–log
     slope with its 95 % interval against the smallest width kept in the fit (its knob), and the claimed range."""
-    import matplotlib.pyplot as plt
-
     verdicts = slope_by_smallest_width(result, claim.rule)
-    fig, ax = plt.subplots(figsize=(5.4, 3.4))
-    kept = [(w, v) for w, v in verdicts.items() if v.interval is not None]
-    ax.axhspan(claim.rule.low, claim.rule.high, color="C2", alpha=0.15,
-               label=f"claimed range [{claim.rule.low:g}, {claim.rule.high:g}]")
-    ax.axhline(-0.5, color="k", lw=0.8)
-    if kept:
-        slopes = np.array([v.statistic for _, v in kept])
-        spans = np.array([[v.statistic - v.interval[0], v.interval[1] - v.statistic] for _, v in kept]).T
-        ax.errorbar([w for w, _ in kept], slopes, yerr=spans, fmt="o", capsize=3, label="slope, 95 % interval")
-        ax.set_xscale("log")
-        width_axis(ax, [w for w, _ in kept])
-    ax.set_xlabel("smallest width N₀ in the fit"), ax.set_ylabel("log–log slope of the angle")
-    ax.set_title(f"{result.label}: {claim.id}", fontsize=9), ax.grid(alpha=0.3), ax.legend(fontsize=8)
-    fig.tight_layout()
+    fig = figures.scale_figure("smallest width N₀ in the fit", list(verdicts), list(verdicts.values()),
+                               "log–log slope of the angle", (claim.rule.low, claim.rule.high), logx=True)
+    width_axis(fig.axes[0], list(verdicts))
+    fig.axes[0].set_title(f"{result.label}: {claim.id}", fontsize=9)
     return fig
 
 

@@ -22,7 +22,7 @@ import torch
 from ..claims import get as get_claim
 from ..claims.rules import Trend
 from ..core import data, figures, metrics
-from ..gilbert.claim_scale import scale_figure
+from ..core.figures import scale_figure
 from . import random_reconstruction as rr
 
 KINDS = ("full", "simplified", "strided")

@@ -20,7 +20,7 @@ import torch
 from ..claims import get as get_claim
 from ..core import architectures as arch
 from ..core import figures, metrics
-from ..gilbert.claim_scale import scale_figure
+from ..core.figures import scale_figure
 from . import random_reconstruction as rr
 from .theory import limit, variant
 
