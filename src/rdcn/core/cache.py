@@ -1,4 +1,4 @@
-"""Trained models cached under ``data/cache`` (:func:`rdcn.paths.cache_dir`), keyed by what made them.
+"""Trained models cached under ``data/cache`` (:func:`rdcn.core.paths.cache_dir`), keyed by what made them.
 
 A cache file's name holds a hash of the model's *full* configuration (every size, seed, data description, the
 encoder's weights where they are an input) together with the source code of the rdcn modules that made it and

@@ -1,4 +1,4 @@
-"""Random weights of He et al. §2.2 (SPEC §2): four distributions drawn in place into every convolution.
+"""Random weights of He et al. §2.2: four distributions drawn in place into every convolution.
 
 - ``gaussian``: N(0, σ²), σ = 0.015 by default (the paper's sweep: 0.001 … 0.05, :data:`GAUSSIAN_SIGMAS`).
 - ``uniform``: U[−0.04, 0.04).
