@@ -98,11 +98,14 @@ def _row(claim: claims.Claim, entry: dict | None, profile: str, has_anchor: bool
     numbers = "\n".join(f"- {_escape(key)}: {_escape(format_value(value))}"
                         for key, value in (entry["measured"] if entry else {}).items()) or "(none)"
     verdict = f"{badge}\n\n{designed}"
+    if claim.revised:
+        verdict += "\n\n{bdg-info}`revised after seeing numbers`"
     claim_text = (f"{_escape(claim.statement)}\n\n"
                   f"`{claim.id}` · *{claims.PAPERS[claim.paper]}, {_escape(claim.where)}* · {link}\n\n"
                   f"**Measured**: {measured}.\n\n"
                   f"**Rule**: {_escape(claim.rule.describe())}. **Thresholds**: {_escape(claim.thresholds)}.\n\n"
-                  f":::{{dropdown}} Numbers\n{numbers}\n:::")
+                  + (f"**Revised after its numbers were seen**: {_escape(claim.revised)}\n\n" if claim.revised else "")
+                  + f":::{{dropdown}} Numbers\n{numbers}\n:::")
     return [verdict, claim_text]
 
 

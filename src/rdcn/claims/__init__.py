@@ -6,7 +6,9 @@ our words), the :mod:`rule <rdcn.claims.rules>` that decides it from the measure
 that rule comes from (the paper's, or ours), the profiles whose scale is designed to show it, and — for the others —
 the scale knob along which the chapter shows its statistic. The rule and the design are fixed here, before any
 number is measured; notebooks only supply measurements (:meth:`rdcn.core.notebook.Chapter.claim`), and the ledger
-and ``tests/test_claims.py`` read this registry. No claim is exempted anywhere else.
+and ``tests/test_claims.py`` read this registry. No claim is exempted anywhere else. Where a rule or a design was
+nevertheless changed after its numbers had been seen, ``revised`` says what and why, and the ledger shows it beside
+the verdict: the reader weighs such a verdict accordingly.
 
 The definitions live in one module per chapter (:mod:`.preliminaries`, :mod:`.random_cnn_trained_dcn`,
 :mod:`.random_cnn_random_dcn`, :mod:`.theory`, :mod:`.compressive_sensing`), gathered here into :data:`REGISTRY`.
@@ -40,6 +42,7 @@ class Claim:
     thresholds: str  # where each threshold of the rule comes from: "the paper's …" or "ours: …"
     designed_for: tuple[str, ...] = ("book", "paper")
     knob: str = ""  # the scale knob the chapter varies where the profile is not designed to show the claim
+    revised: str = ""  # what of the rule or design was changed after its numbers were seen, and why
 
     def __post_init__(self):
         profiles.check_chapter(self.chapter)
@@ -60,7 +63,7 @@ class Claim:
         """What the registry says of this claim, as stored beside its verdict."""
         return dict(paper=PAPERS[self.paper], where=self.where, statement=self.statement,
                     rule=self.rule.describe(), thresholds=self.thresholds, designed_for=list(self.designed_for),
-                    knob=self.knob)
+                    knob=self.knob, revised=self.revised)
 
 
 def _gather() -> dict[str, Claim]:

@@ -49,6 +49,8 @@ CLAIMS = (
         id="variant_spread_shrinks", chapter=CHAPTER, paper="he", where="§4.2, Figs. 8-9 (b)",
         statement="The variant converges as N grows: the spread of its SSIM over networks shrinks.",
         rule=Trend("N", "deviation", "decreasing"),
+        revised="first designed for the book profile; moved to the paper profile (with the Theorem 5.2 argument "
+                "below) after the book run came out inconclusive.",
         thresholds="none: Spearman's ρ, over every network of every N, of the network's distance from its N's "
                    "median SSIM (Brown-Forsythe's spread statistic), with its 95 % interval",
         # Theorem 5.2 bounds the fluctuation about the limit by O(1/√N): a spread that shrinks is the large-N
@@ -68,6 +70,9 @@ CLAIMS = (
         statement="A purely random CNN-DCN reconstructs the positions of the image from a low layer, but the colours "
                   "change: its output's geometry correlates with the input's, its colours do not.",
         rule=AllOf((Within("geometry_r", 0.3, 1.0, "mean"), Within("colour_r", -0.1, 0.1, "mean"))),
+        revised="first measured on §4.2's pooled Conv1-DeConv1 with signed r (inconclusive at the book profile); "
+                "then moved to Fig. 7's Conv1 network, which Shu et al.'s sentence describes, and to |r|, as He et "
+                "al. §4 reads r. The thresholds were not changed.",
         thresholds="ours, Cohen's (1988) conventions for a correlation: 'kept' = a mean grayscale |r| (He et "
                    "al. §4 read r by its magnitude) of at least 0.3 (medium), 'lost' = a mean colour r within ±0.1 "
                    "(below small)",
