@@ -1,4 +1,5 @@
-"""The chapter-2 experiments (rdcn.inversion): encoders, image sets, feature scale, cached DCNs, paper config."""
+"""Chapter 2's DCNs (rdcn.he.inversion): random encoders, feature scale, DCN descriptions and keys, one DCN's
+training job and its reading back, and the paper profile's images (decoded before any training)."""
 import math
 
 import numpy as np
@@ -6,10 +7,16 @@ import pytest
 import torch
 from PIL import Image
 
-from rdcn.core import architectures
-from rdcn.he import inversion
+from rdcn.core import architectures, jobs, profiles
+from rdcn.he import inversion, trained_encoder
+from rdcn.he.inversion import DCN
 
+CHAPTER = "random_cnn_trained_dcn"
 TINY = dict(iterations=2, batch=2, train_images=4, eval_images=3, curve_images=2, eval_every=1, checkpoint_every=1)
+
+
+def _sizes(profile="smoke", **overrides):
+    return profiles.sizes(CHAPTER, profile, **overrides)
 
 
 def test_paper_scale_restores_the_full_width_fan_in():
@@ -40,90 +47,106 @@ def test_unit_rms_removes_the_scale_sigma_puts_on_the_features():
     assert torch.allclose(small(x), large(x), rtol=1e-3, atol=1e-5)
 
 
-def test_smoke_experiments_train_cache_and_evaluate(monkeypatch):
-    X = inversion.Experiments("smoke")
-    inv = X.inversion("vgg16", "conv2", "random")
-    assert len(inv.history["train"]) == X.S.iterations and inv.pixels == 3 * X.S.image_size ** 2
-    assert X.inversion("vgg16", "conv2", "random") is inv
-    gen = X.generalization(inv)
-    assert set(gen) == {"train", "held_out"} and all(v > 0 for v in gen.values())
-    # a fresh Experiments reads the finished DCN from the cache: no training step runs
-    monkeypatch.setattr(inversion.training.torch.optim.Adam, "step",
-                        lambda *a, **k: pytest.fail("retrained a cached DCN"))
-    again = inversion.Experiments("smoke").inversion("vgg16", "conv2", "random")
-    assert again.history == inv.history
-    out = again.reconstruct(X.sets("vgg16", "domain")[1].first(2))
-    assert out.shape == (2, 3, X.S.image_size, X.S.image_size)
+def test_a_replicates_encoder_is_shared_by_its_layers_and_sigmas_and_differs_between_replicates():
+    sizes = _sizes()
+    conv1, conv2 = (inversion.encoder(DCN("vgg16", layer), sizes) for layer in ("conv1", "conv2"))
+    assert torch.equal(conv1.conv1_1.weight, conv2.conv1_1.weight)
+    scaled = inversion.encoder(DCN("vgg16", "conv2", sigma=0.03), sizes)
+    torch.testing.assert_close(scaled.conv1_1.weight, 2 * conv2.conv1_1.weight)
+    other = inversion.encoder(DCN("vgg16", "conv2", replicate=1), sizes)
+    assert not torch.equal(other.conv1_1.weight, conv2.conv1_1.weight)
 
 
-def test_trained_and_photo_inversions_at_smoke_size():
-    X = inversion.Experiments("smoke")
-    trained = X.inversion("alexnet", "conv2", "trained")
-    assert trained.pixels == 3 * X.S.alexnet_size ** 2
-    photo = X.inversion("vgg16", "conv1", "random", domain="photos", distribution="laplace")
-    raw = X.inversion("vgg16", "conv1", "random", domain="photos", raw=True, sigma=0.05)
-    assert math.isnan(raw.feature_rms) and photo.feature_rms > 0
-
-
-def test_bad_choices_are_errors_before_any_training():
-    X = inversion.Experiments("smoke")
-    with pytest.raises(ValueError, match="encoder kind must be one of"):
-        X.inversion("vgg16", "conv2", "pretrained")
-    with pytest.raises(ValueError, match="domain must be one of"):
-        X.inversion("vgg16", "conv2", "random", domain="cifar")
+def test_bad_descriptions_are_errors_before_any_training():
+    for kwargs, match in ((dict(encoder="pretrained"), "encoder kind must be one of"),
+                          (dict(domain="cifar"), "domain must be one of"),
+                          (dict(encoder="trained", distribution="uniform"), "random encoders only"),
+                          (dict(classifier_iterations=3), "trained encoders only"),
+                          (dict(distribution="laplace", sigma=0.1), "Gaussian distribution only"),
+                          (dict(replicate=-1), "replicate"), (dict(width=0), "width")):
+        with pytest.raises(ValueError, match=match):
+            DCN("vgg16", "conv2", **kwargs)
     with pytest.raises(ValueError, match="layer must be one of"):
-        X.inversion("vgg16", "conv9", "random")
-    with pytest.raises(ValueError, match="random encoders only"):
-        X.inversion("vgg16", "conv2", "trained", distribution="uniform")
-    with pytest.raises(ValueError, match="unknown size"):
-        inversion.Experiments("smoke", epochs=3)
+        DCN("vgg16", "conv9")
 
 
-def test_paper_profile_needs_a_data_dir_for_its_domain():
-    X = inversion.Experiments("paper", **TINY)
-    with pytest.raises(ValueError, match="data_dir"):
-        X.sets("vgg16", "domain")
+def test_the_key_of_a_trained_encoders_dcn_is_known_before_its_classifier_is_trained():
+    sizes = _sizes()
+    classifier = trained_encoder.classifier_job("vgg16", sizes)
+    job = inversion.job(DCN("vgg16", "conv2", "trained"), sizes)
+    assert not classifier.done() and job.needs == (classifier.key,)
+    with pytest.raises(FileNotFoundError, match="needs is not in the cache"):
+        jobs.execute(job)  # a DCN's job reads its classifier, it never trains one
+    jobs.run_local([classifier, job], progress=False)
+    assert job.key == inversion.key(DCN("vgg16", "conv2", "trained"), sizes)  # unchanged once it is trained
+    assert job.flops_per_step > 0 and job.steps == sizes.iterations
 
 
-def _image_folder(root, n):
+def test_a_dcn_trains_once_and_reads_back_with_its_measured_losses(monkeypatch):
+    sizes = _sizes()
+    dcn = DCN("vgg16", "conv2")
+    job = inversion.job(dcn, sizes)
+    jobs.execute(job)
+    model = inversion.load(dcn, sizes)
+    assert len(model.history["train"]) == sizes.iterations and model.pixels == 3 * sizes.image_size ** 2
+    assert set(model.evaluations) == {"train", "held_out"} and all(v > 0 for v in model.evaluations.values())
+    monkeypatch.setattr(inversion.training.torch.optim.Adam, "step", lambda *a, **k: pytest.fail("retrained"))
+    assert jobs.execute(job)["status"] == "cached"
+    images = inversion.image_sets(sizes, "vgg16", "domain")[1].first(2)
+    held_out = inversion.mean_sse(model.encoder, model.decoder, inversion.image_sets(sizes, "vgg16", "domain")[1],
+                                  sizes.eval_images)
+    assert held_out == pytest.approx(model.evaluations["held_out"], rel=1e-5)  # the loaded model is the trained one
+    assert model.reconstruct(images).shape == (2, 3, sizes.image_size, sizes.image_size)
+    with pytest.raises(FileNotFoundError, match="not in the cache"):
+        inversion.load(DCN("vgg16", "conv3"), sizes)
+
+
+def test_raw_and_photo_dcns():
+    sizes = _sizes()
+    raw = DCN("vgg16", "conv1", sigma=0.05, raw=True, iterations=3)
+    photos = DCN("alexnet", "conv1", domain="photos", distribution="laplace")
+    jobs.run_local([inversion.job(raw, sizes), inversion.job(photos, sizes)], progress=False)
+    assert math.isnan(inversion.load(raw, sizes).feature_rms) and len(inversion.load(raw, sizes).history["train"]) == 3
+    assert inversion.load(photos, sizes).pixels == 3 * sizes.alexnet_size ** 2
+
+
+def _image_folder(root, n, corrupt=None):
     rng = np.random.default_rng(0)
     for split in ("train", "val"):
         (root / split / "class_a").mkdir(parents=True)
         for i in range(n):
             image = Image.fromarray(rng.integers(0, 255, (40, 50, 3), dtype=np.uint8))
             image.save(root / split / "class_a" / f"{i}.png")
+    if corrupt is not None:
+        (root / "train" / "class_a" / corrupt).write_bytes(b"\xff\xd8\xff\xe0 not a JPEG after all")
 
 
-def test_paper_configuration_builds_and_runs_a_step_at_tiny_size(tmp_path):
-    """The paper profile (full-width VGG16, its schedule) with only the sizes shrunk: one DCN training step on a
-    random encoder over images read from a DATA_DIR-style folder (ImageNet's weights are not needed)."""
+def test_paper_profile_needs_a_data_dir_for_its_images():
+    with pytest.raises(ValueError, match="data_dir"):
+        inversion.image_sets(_sizes("paper", **TINY), "vgg16", "domain")
+
+
+def test_a_corrupt_file_is_an_error_naming_it_before_any_training(tmp_path, monkeypatch):
+    _image_folder(tmp_path / "imagenet", 4, corrupt="broken.JPEG")
+    sizes = _sizes("paper", image_size=32, **dict(TINY, train_images=5))
+    monkeypatch.setattr(inversion.training, "train_dcn", lambda *a, **k: pytest.fail("training started"))
+    job = inversion.job(DCN("vgg16", "conv1"), sizes, data_dir=str(tmp_path / "imagenet"))
+    with pytest.raises(jobs.JobFailed, match="broken.JPEG"):
+        jobs.run_local([job], progress=False)
+
+
+def test_paper_configuration_trains_a_step_at_tiny_size(tmp_path):
+    """The paper profile (full-width VGG16, its schedule, ImageNet-layout folders) with only the sizes shrunk:
+    one random-encoder DCN (ImageNet's weights are not needed for it)."""
     _image_folder(tmp_path / "imagenet", 4)
-    X = inversion.Experiments("paper", data_dir=str(tmp_path / "imagenet"), image_size=32, **TINY)
-    assert X.S.width == 1.0 and X.schedule.lr == 1e-4
-    inv = X.inversion("vgg16", "conv2", "random")
-    assert inv.decoder.steps["deconv1_1"].in_channels == 64 and len(inv.history["train"]) == 2
-    assert np.isfinite(X.generalization(inv)["held_out"])
+    sizes = _sizes("paper", image_size=32, **TINY)
+    dcn, data_dir = DCN("vgg16", "conv2"), str(tmp_path / "imagenet")
+    jobs.run_local([inversion.job(dcn, sizes, data_dir=data_dir)], progress=False)
+    model = inversion.load(dcn, sizes, data_dir=data_dir)
+    assert model.decoder.steps["deconv1_1"].in_channels == 64 and len(model.history["train"]) == 2
+    assert np.isfinite(model.evaluations["held_out"])
+    assert inversion.natural_domain(sizes) == "domain" and inversion.natural_domain(_sizes()) == "photos"
 
 
-def test_smooth_and_loss_curves():
+def test_smooth():
     assert inversion.smooth([1.0, 3.0, 5.0, 7.0], 2) == [1.0, 2.0, 4.0, 6.0]
-    X = inversion.Experiments("smoke")
-    fig = inversion.loss_curves({"a": X.inversion("vgg16", "conv1", "random")}, 2, title="t")
-    assert len(fig.axes[0].lines) == 2
-
-
-def test_replicates_redraw_the_random_encoder_and_the_dcn_but_not_the_classifier():
-    X = inversion.Experiments("smoke")
-    a, b = X.inversion("vgg16", "conv1", "random"), X.inversion("vgg16", "conv1", "random", replicate=1)
-    assert not torch.equal(a.encoder[0].conv1_1.weight, b.encoder[0].conv1_1.weight)
-    t0, t1 = X.inversion("vgg16", "conv1", "trained"), X.inversion("vgg16", "conv1", "trained", replicate=1)
-    assert torch.equal(t0.encoder[0][1].conv1_1.weight, t1.encoder[0][1].conv1_1.weight)
-    assert t0.history != t1.history
-    with pytest.raises(ValueError, match="replicate"):
-        X.inversion("vgg16", "conv1", "random", replicate=-1)
-
-
-def test_overridden_sizes_reach_the_trained_encoder():
-    X = inversion.Experiments("smoke", width=0.25)
-    layers, encoder = X.encoder("vgg16", "conv1", "trained")
-    assert layers[0].out_channels == 16 and encoder[1].conv1_1.out_channels == 16

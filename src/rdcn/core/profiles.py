@@ -34,67 +34,90 @@ _SIZES: dict[str, dict[str, dict[str, Any]]] = {
     },
     # Chapter 2, He et al. §3: random CNN, trained DCN.
     "random_cnn_trained_dcn": {
-        # image_size: VGG16 on Fashion-MNIST; photo_size: VGG16 on the photographs; alexnet_size: AlexNet (needs
-        # ≳ 64 px). weight_decay: the paper's 0.0004 on Caffe's 0–255 pixels is 0.0004/255² on our [0, 1] pixels.
-        # classifier_*, test_images: the offline Fashion-MNIST classifier (the paper profile uses torchvision's
-        # ImageNet weights and ignores them). replicates: random encoders / DCN seeds for the Conv2 comparison.
+        # image_size: VGG16 on the classifier's images; photo_size: VGG16 on photographs; alexnet_size: AlexNet on
+        # both (needs ≳ 64 px). weight_decay: the paper's 0.0004 on Caffe's 0–255 pixels is 0.0004/255² on our
+        # [0, 1] pixels. classifier_*, test_images: the offline Fashion-MNIST classifiers (the paper profile uses
+        # torchvision's ImageNet weights and ignores them): 2.6 epochs of batch 64 at the book profile, the test
+        # accuracy on classifier_curve_images every classifier_eval_every iterations, the encoder kept after
+        # classifier_snapshots iterations (¼ and 1 epoch; 0 and all of it always). replicates: random encoders and
+        # DCN seeds of every comparison. sigma_iterations: the Gaussian σ sweep's DCN training. knob_widths: the
+        # widths of the Conv2 random-vs-trained comparison along its scale (the paper profile runs only its own).
         "smoke": dict(image_size=32, photo_size=32, alexnet_size=64, width=0.125, classifier_iterations=4,
-                      classifier_batch=8, classifier_lr=1e-3, test_images=64, iterations=4, batch=4, lr=1e-3,
-                      weight_decay=4e-4 / 255**2, train_images=16, eval_images=8, curve_images=4, eval_every=2,
-                      checkpoint_every=2, replicates=2),
-        "book": dict(image_size=32, photo_size=48, alexnet_size=64, width=0.25, classifier_iterations=600,
-                     classifier_batch=64, classifier_lr=1e-3, test_images=10_000, iterations=300, batch=16, lr=1e-3,
-                     weight_decay=4e-4 / 255**2, train_images=2_000, eval_images=256, curve_images=64,
-                     eval_every=20, checkpoint_every=100, replicates=3),
-        "paper": dict(image_size=227, photo_size=227, alexnet_size=227, width=1.0, classifier_iterations=600,
-                      classifier_batch=64, classifier_lr=1e-3, test_images=10_000, iterations=200_000, batch=32,
-                      lr=1e-4, weight_decay=4e-4 / 255**2, train_images=100_000, eval_images=5_000,
-                      curve_images=256, eval_every=500, checkpoint_every=2_000, replicates=1),
+                      classifier_batch=8, classifier_lr=1e-3, classifier_snapshots=(1, 2), classifier_eval_every=2,
+                      classifier_curve_images=64, test_images=64, iterations=4, sigma_iterations=8, batch=4,
+                      lr=1e-3, weight_decay=4e-4 / 255**2, train_images=16, eval_images=8, curve_images=4,
+                      eval_every=2, checkpoint_every=2, replicates=2, knob_widths=(0.03125, 0.0625, 0.125)),
+        "book": dict(image_size=32, photo_size=48, alexnet_size=64, width=0.25, classifier_iterations=2_400,
+                     classifier_batch=64, classifier_lr=1e-3, classifier_snapshots=(235, 938),
+                     classifier_eval_every=200, classifier_curve_images=1_000, test_images=10_000, iterations=300,
+                     sigma_iterations=600, batch=16, lr=1e-3, weight_decay=4e-4 / 255**2, train_images=2_000,
+                     eval_images=256, curve_images=64, eval_every=20, checkpoint_every=100, replicates=3,
+                     knob_widths=(0.0625, 0.125, 0.25)),
+        "paper": dict(image_size=227, photo_size=227, alexnet_size=227, width=1.0, classifier_iterations=2_400,
+                      classifier_batch=64, classifier_lr=1e-3, classifier_snapshots=(), classifier_eval_every=200,
+                      classifier_curve_images=1_000, test_images=10_000, iterations=200_000,
+                      sigma_iterations=200_000, batch=32, lr=1e-4, weight_decay=4e-4 / 255**2,
+                      train_images=100_000, eval_images=5_000, curve_images=256, eval_every=500,
+                      checkpoint_every=2_000, replicates=3, knob_widths=(1.0,)),
     },
     # Chapter 3, He et al. §4: random CNN, random DCN.
     "random_cnn_random_dcn": {
-        # §4.2–4.3: `networks` random nets per setting on `images` images of `image_size` px; §4.1: VGG16 at
-        # `depth_width` × its channels on the held-out photographs at `depth_size` px, `depth_networks` nets per K;
-        # `shown` images in the closest-to-the-mean figure; `speed_width` the width of the batched/looped timing.
+        # §4.2–4.3: `networks` random nets per setting (and for Shu et al.'s colours, on the held-out photographs)
+        # on `images` test images (chapter 4's choice) of `image_size` px; §4.1: VGG16 at `depth_width` × its
+        # channels on the held-out photographs at `depth_size` px, `depth_networks` nets per K, kind and upsampling
+        # (the full VGG16s at 227 px are the chapter's largest cost); `shown` images in the closest-to-the-mean
+        # figure; `speed_width` the width of the batched/looped timing.
         "smoke": dict(image_size=32, widths=(4, 8), networks=2, images=2, kernel_sizes=(1, 3), depth_size=64,
-                      depth_width=0.125, depth_networks=1, shown=1, speed_width=8),
+                      depth_width=0.125, depth_networks=2, shown=1, speed_width=8),
         "book": dict(image_size=64, widths=(4, 8, 16, 32, 64, 128, 256), networks=30, images=8,
-                     kernel_sizes=(1, 3, 5, 7, 9, 11), depth_size=227, depth_width=1.0, depth_networks=3, shown=3,
+                     kernel_sizes=(1, 3, 5, 7, 9, 11), depth_size=227, depth_width=1.0, depth_networks=5, shown=3,
                      speed_width=16),
         "paper": dict(image_size=227, widths=(4, 8, 16, 32, 64, 128, 256, 512, 1024, 2048), networks=30,
                       images=50, kernel_sizes=(1, 3, 5, 7, 9, 11, 13, 15), depth_size=227, depth_width=1.0,
                       depth_networks=30, shown=3, speed_width=16),
     },
     # Chapter 4, He et al. §5 and Appendix A: the theory of random convolution.
-    # Networks and images as in §4.2 (the paper ran no experiment of its own for §5); gram_size: the images of the
-    # average-pooling limit, whose recursion holds an (H·W)² matrix per image; bound_*: Theorem 5.4 (and the dense
-    # route counts of its multi-layer form, (H·W)² too); distribution_networks: per distribution at the widest N.
+    # Networks and images as in §4.2 (the paper ran no experiment of its own for §5); mc_samples filters per Monte
+    # Carlo estimate of Lemma A.2, mc_replicates independent estimates; two_layer_*: the cheap two-layer net of
+    # Theorem 5.2, run wider and with more networks so that its rate's interval can be narrower than the claimed
+    # range (±0.1 around −1/2); gram_size: the images of the average-pooling limit, whose recursion holds an (H·W)²
+    # matrix per image; bound_*: Theorem 5.4 (and the dense route counts of its multi-layer form, (H·W)² too);
+    # distribution_networks: per distribution at the widest N.
     "theory": {
-        "smoke": dict(angles=5, mc_samples=2_000, image_size=16, photos=2, widths=(4, 8, 16), networks=2,
-                      distribution_networks=1, gram_size=12, bound_size=16, bound_photos=2, kernel_sizes=(1, 3, 5)),
-        "book": dict(angles=13, mc_samples=200_000, image_size=32, photos=3, widths=(4, 16, 64, 256, 1024),
-                     networks=10, distribution_networks=2, gram_size=32, bound_size=64, bound_photos=8,
+        "smoke": dict(angles=5, mc_samples=2_000, mc_replicates=2, image_size=16, photos=2, widths=(4, 8, 16),
+                      networks=2, two_layer_widths=(4, 8, 16), two_layer_networks=2, distribution_networks=1,
+                      gram_size=12, bound_size=16, bound_photos=2, kernel_sizes=(1, 3, 5)),
+        "book": dict(angles=13, mc_samples=200_000, mc_replicates=10, image_size=32, photos=3,
+                     widths=(4, 16, 64, 256, 1024), networks=10,
+                     two_layer_widths=(4, 16, 64, 256, 1024, 4096), two_layer_networks=30,
+                     distribution_networks=2, gram_size=32, bound_size=64, bound_photos=8,
                      kernel_sizes=(1, 3, 5, 7, 9, 11, 13, 15)),
-        "paper": dict(angles=25, mc_samples=2_000_000, image_size=227, photos=50,
-                      widths=(4, 8, 16, 32, 64, 128, 256, 512, 1024, 2048), networks=30, distribution_networks=30,
-                      gram_size=64, bound_size=64, bound_photos=50, kernel_sizes=(1, 3, 5, 7, 9, 11, 13, 15)),
+        "paper": dict(angles=25, mc_samples=2_000_000, mc_replicates=30, image_size=227, photos=50,
+                      widths=(4, 8, 16, 32, 64, 128, 256, 512, 1024, 2048), networks=30,
+                      two_layer_widths=(4, 16, 64, 256, 1024, 4096, 16384), two_layer_networks=30,
+                      distribution_networks=30, gram_size=64, bound_size=64, bound_photos=50,
+                      kernel_sizes=(1, 3, 5, 7, 9, 11, 13, 15)),
     },
     # Chapter 5, Gilbert et al.: random filters as model-based compressive sensing.
-    # trials: 1-D codes (one filter bank each); rip_trials_2d over rip_banks_2d banks; IHT on the held-out photos
-    # (on `images` of DATA_DIR at paper) at image_size px for iht_iterations, random VGGs also at random_widths;
-    # clf_*: the random- vs learned-filter classifiers (Fashion-MNIST, or CIFAR-10 in DATA_DIR). The paper gives
-    # no 1-D trial count, 2-D bank count, image count, IHT iteration count or classifier widths/kernel/epochs:
-    # those paper values are ours.
+    # trials: 1-D codes (one filter bank each), each bank's δ_k, δ_2k from rip_supports sampled supports;
+    # rip_codes_2d 2-D codes over rip_banks_2d banks; IHT on `images` held-out photos (of DATA_DIR at paper) at
+    # image_size px for iht_iterations, iht_replicates random VGGs at the learned encoder's width and at each of
+    # iht_widths; clf_*: the random- vs learned-filter classifiers (Fashion-MNIST, or CIFAR-10 in DATA_DIR),
+    # clf_replicates seeds each. The paper gives no trial, support, bank, image, iteration or replicate count
+    # and no classifier widths/kernel/epochs: those paper values are ours.
     "compressive_sensing": {
-        "smoke": dict(trials=50, rip_trials_2d=4, rip_banks_2d=1, image_size=32, images=3, iht_iterations=3,
-                      random_widths=(0.25,), clf_widths=(4, 8, 8), clf_kernel=3, clf_train=300, clf_test=200,
-                      clf_epochs=1, clf_batch=64, clf_lr=1e-3),
-        "book": dict(trials=1000, rip_trials_2d=1000, rip_banks_2d=10, image_size=64, images=3, iht_iterations=30,
-                     random_widths=(0.5,), clf_widths=(16, 32, 64), clf_kernel=3, clf_train=20_000,
-                     clf_test=10_000, clf_epochs=2, clf_batch=128, clf_lr=1e-3),
-        "paper": dict(trials=10_000, rip_trials_2d=1000, rip_banks_2d=10, image_size=224, images=100,
-                      iht_iterations=50, random_widths=(), clf_widths=(64, 128, 256), clf_kernel=5,
-                      clf_train=50_000, clf_test=10_000, clf_epochs=30, clf_batch=128, clf_lr=1e-3),
+        "smoke": dict(trials=50, rip_supports=4, rip_codes_2d=4, rip_banks_2d=2, image_size=32, images=2,
+                      iht_iterations=3, iht_replicates=2, iht_widths=(0.0625, 0.125, 0.25), clf_widths=(4, 8, 8),
+                      clf_kernel=3, clf_train=300, clf_test=200, clf_epochs=1, clf_batch=64, clf_lr=1e-3,
+                      clf_replicates=2),
+        "book": dict(trials=1000, rip_supports=20, rip_codes_2d=300, rip_banks_2d=10, image_size=64, images=3,
+                     iht_iterations=30, iht_replicates=3, iht_widths=(0.25, 0.5, 1.0), clf_widths=(16, 32, 64),
+                     clf_kernel=3, clf_train=12_000, clf_test=5_000, clf_epochs=2, clf_batch=128, clf_lr=1e-3,
+                     clf_replicates=3),
+        "paper": dict(trials=10_000, rip_supports=100, rip_codes_2d=1000, rip_banks_2d=10, image_size=224,
+                      images=100, iht_iterations=50, iht_replicates=3, iht_widths=(0.25, 0.5, 1.0),
+                      clf_widths=(64, 128, 256), clf_kernel=5, clf_train=50_000, clf_test=10_000, clf_epochs=30,
+                      clf_batch=128, clf_lr=1e-3, clf_replicates=3),
     },
 }
 
