@@ -62,7 +62,8 @@ def hub_weights(torch_home: Path) -> None:
     checkpoints = torch_home / "hub" / "checkpoints"
     checkpoints.mkdir(parents=True, exist_ok=True)
     generator = torch.Generator().manual_seed(0)
-    for make, weights in ((tvm.vgg16, tvm.VGG16_Weights.IMAGENET1K_V1), (tvm.alexnet, tvm.AlexNet_Weights.IMAGENET1K_V1)):
+    for make, weights in ((tvm.vgg16, tvm.VGG16_Weights.IMAGENET1K_V1),
+                          (tvm.alexnet, tvm.AlexNet_Weights.IMAGENET1K_V1)):
         with torch.device("meta"):
             shapes = {k: v.shape for k, v in make().state_dict().items()}
         state = {k: torch.randn(shape, generator=generator) * 0.01 for k, shape in shapes.items()

@@ -47,9 +47,13 @@ def test_params_override_the_defaults():
 
 
 @pytest.mark.parametrize("call, match", [
-    (lambda: rw.sample("cauchy", (3,), 0), r"distribution must be one of \['gaussian', 'uniform', 'logistic', 'laplace'\]"),
+    (lambda: rw.sample("cauchy", (3,), 0),
+     r"distribution must be one of \['gaussian', 'uniform', 'logistic', 'laplace'\]"),
     (lambda: rw.sample("gaussian", (3,), 0, scale=1.0), r"unknown parameter\(s\) \['scale'\].*allowed: \['sigma'\]"),
-    (lambda: rw.sample("gaussian", (3,), 0, sigma=-0.1), r"'sigma' must be positive"),
+    (lambda: rw.sample("gaussian", (3,), 0, sigma=-0.1), r"'sigma' must be a finite positive number"),
+    (lambda: rw.sample("gaussian", (3,), 0, sigma=float("inf")), r"'sigma' must be a finite positive number"),
+    (lambda: rw.sample("uniform", (3,), 0, low=float("-inf")), r"'low' must be a finite number"),
+    (lambda: rw.sample("gaussian", (3,), "1"), r"seed must be a non-negative integer"),
     (lambda: rw.sample("uniform", (3,), 0, low=0.1, high=0.0), r"low < high"),
 ])
 def test_bad_input_is_a_clear_error(call, match):
@@ -58,5 +62,5 @@ def test_bad_input_is_a_clear_error(call, match):
 
 
 def test_seed_must_be_an_int_or_generator():
-    with pytest.raises(TypeError, match="seed must be an int or a torch.Generator"):
+    with pytest.raises(ValueError, match="seed must be a non-negative integer"):
         rw.randomize_(nn.Conv2d(1, 1, 1), "gaussian", 0.5)

@@ -253,7 +253,8 @@ class ImageFiles(Dataset):
         else:
             files = sorted(p for p in root.iterdir() if p.is_file() and p.suffix.lower() in IMAGE_SUFFIXES)
         if not files:
-            raise ValueError(f"data_dir {str(data_dir)!r} holds no image files (looked for {', '.join(IMAGE_SUFFIXES)})")
+            raise ValueError(f"data_dir {str(data_dir)!r} holds no image files "
+                             f"(looked for {', '.join(IMAGE_SUFFIXES)})")
         if n is not None:
             if n > len(files):
                 raise ValueError(f"asked for {n} images but data_dir {str(data_dir)!r} holds only {len(files)}")
@@ -271,7 +272,8 @@ class ImageFiles(Dataset):
         return torch.stack([self[int(i)] for i in indices])
 
 
-def folder_images(data_dir: str | Path, n: int | None = None, size: int | None = None, seed: int = 0) -> list[torch.Tensor]:
+def folder_images(data_dir: str | Path, n: int | None = None, size: int | None = None,
+                  seed: int = 0) -> list[torch.Tensor]:
     """The images of :class:`ImageFiles` ``(data_dir, n, size, seed)``, every one decoded now, so that a bad file
     is reported (by name) before any experiment starts."""
     files = ImageFiles(data_dir, n, size, seed)

@@ -141,6 +141,16 @@ class Sizes(Mapping):
     def __init__(self, chapter: str, profile: str, values: dict[str, Any]):
         self._chapter, self._profile, self._values = chapter, profile, dict(values)
 
+    @property
+    def chapter(self) -> str:
+        """The chapter these sizes are of."""
+        return self._chapter
+
+    @property
+    def profile(self) -> str:
+        """The profile these sizes are of (with any overrides applied)."""
+        return self._profile
+
     def __getitem__(self, name: str) -> Any:
         return self._values[name]
 

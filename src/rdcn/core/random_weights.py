@@ -16,6 +16,8 @@ import torch
 from scipy import stats
 from torch import nn
 
+from . import checks
+
 DISTRIBUTIONS: dict[str, dict[str, float]] = {
     "gaussian": {"sigma": 0.015},
     "uniform": {"low": -0.04, "high": 0.04},
@@ -27,16 +29,18 @@ GAUSSIAN_SIGMAS = (0.001, 0.005, 0.01, 0.015, 0.02, 0.05)
 
 def parameters(distribution: str, **params: float) -> dict[str, float]:
     """The distribution's parameters: its defaults updated by ``params`` (unknown names are errors)."""
-    if distribution not in DISTRIBUTIONS:
-        raise ValueError(f"distribution must be one of {list(DISTRIBUTIONS)}, got {distribution!r}")
+    checks.choice("distribution", distribution, DISTRIBUTIONS)
     defaults = DISTRIBUTIONS[distribution]
     unknown = sorted(set(params) - set(defaults))
     if unknown:
         raise ValueError(f"unknown parameter(s) {unknown} for {distribution!r}; allowed: {sorted(defaults)}")
     merged = {**defaults, **params}
     for name, value in merged.items():
-        if name not in ("low", "high") and not value > 0:
-            raise ValueError(f"{distribution} parameter {name!r} must be positive, got {value!r}")
+        if name in ("low", "high"):
+            if isinstance(value, bool) or not isinstance(value, (int, float)) or not math.isfinite(value):
+                raise ValueError(f"{distribution} parameter {name!r} must be a finite number, got {value!r}")
+        else:
+            checks.positive_number(f"{distribution} parameter {name!r}", value)
     if distribution == "uniform" and not merged["low"] < merged["high"]:
         raise ValueError(f"uniform needs low < high, got low={merged['low']}, high={merged['high']}")
     return merged
@@ -46,9 +50,7 @@ def as_generator(seed_or_generator: int | torch.Generator) -> torch.Generator:
     """A CPU generator: the one given, or a new one seeded with the given integer."""
     if isinstance(seed_or_generator, torch.Generator):
         return seed_or_generator
-    if isinstance(seed_or_generator, bool) or not isinstance(seed_or_generator, int):
-        raise TypeError(f"seed must be an int or a torch.Generator, got {seed_or_generator!r}")
-    return torch.Generator().manual_seed(seed_or_generator)
+    return torch.Generator().manual_seed(checks.seed(seed_or_generator))
 
 
 def sample(distribution: str, shape, generator: int | torch.Generator, **params: float) -> torch.Tensor:

@@ -78,7 +78,7 @@ class Run:
         return cls(profile, seed, device, folder, json.dumps(parse_sizes(sizes), sort_keys=True))
 
     @classmethod
-    def from_environment(cls, **given: Any) -> "Run":
+    def from_environment(cls, **given: Any) -> Run:
         """The run whose parameters are ``given`` (None or absent: not given) or else read from the environment
         variables the Makefile exports (``RDCN_PROFILE``, ``RDCN_SEED``, ``RDCN_DEVICE``, ``RDCN_DATA_DIR``,
         ``RDCN_SIZES``), else the defaults."""

@@ -107,9 +107,10 @@ def fit(modules: dict[str, nn.Module], loss: Callable[[torch.Tensor], torch.Tens
     update, and at the first) and at the end.
 
     With ``checkpoint`` a path, the state is saved there every ``checkpoint_every`` iterations and at the end, and
-    a run finds and resumes it. A checkpoint that does not fit is reported (:class:`rdcn.core.cache.CorruptCacheWarning`)
-    and deleted, and :class:`RestartNeeded` is raised: the caller draws its initial weights again and calls
-    :func:`fit` anew. ``callback(i)`` runs after iteration i (1-based) has been saved where due. Returns the history: ``train`` (the loss of each iteration's mini-batch, before its
+    a run finds and resumes it. A checkpoint that does not fit is reported
+    (:class:`rdcn.core.cache.CorruptCacheWarning`) and deleted, and :class:`RestartNeeded` is raised: the caller
+    draws its initial weights again and calls :func:`fit` anew. ``callback(i)`` runs after iteration i (1-based) has
+    been saved where due. Returns the history: ``train`` (the loss of each iteration's mini-batch, before its
     update), ``evaluated_at`` (1-based iterations) and one list per key of ``evaluate``'s dicts.
     """
     checks.positive_int("items", items)

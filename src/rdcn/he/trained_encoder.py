@@ -39,9 +39,9 @@ def on_imagenet(sizes) -> bool:
     """Whether chapter 2 runs at ``sizes`` on ImageNet with torchvision's weights (the paper profile) rather than
     offline on Fashion-MNIST with our classifiers. ``sizes`` must be chapter 2's (:func:`rdcn.core.profiles.sizes`)."""
     # profiles.Sizes keeps its chapter and profile in private fields (no public accessor yet)
-    if not isinstance(sizes, profiles.Sizes) or sizes._chapter != CHAPTER:
+    if not isinstance(sizes, profiles.Sizes) or sizes.chapter != CHAPTER:
         raise ValueError(f"sizes must be chapter {CHAPTER!r}'s sizes (rdcn.core.profiles.sizes), got {sizes!r}")
-    return sizes._profile == "paper"
+    return sizes.profile == "paper"
 
 
 def image_size(architecture: str, sizes, domain: str = "domain") -> int:
