@@ -135,7 +135,7 @@ reruns: install
 	$(BIN)/python -m pytest -q -p no:cacheprovider tests/test_reruns.py -m reruns
 
 ## test: the whole suite: lint, unit tests, smoke notebooks, the book at the book profile (-W), its pages in a
-## browser, its claims
+## browser, its claims; then another run beside it (reruns) and the paper rehearsal (its claims computed)
 test: install
 	$(MAKE) lint
 	$(MAKE) unit
@@ -143,6 +143,10 @@ test: install
 	$(MAKE) book PROFILE=book DEVICE=cpu DATA_DIR= SEED=0 SIZES=
 	$(MAKE) browser PROFILE=book DEVICE=cpu DATA_DIR= SEED=0 SIZES=
 	$(MAKE) claims PROFILE=book DEVICE=cpu DATA_DIR= SEED=0 SIZES=
+	$(MAKE) reruns
+	$(MAKE) rehearsal
+	TORCH_HOME=$(REHEARSAL)/torch_home $(MAKE) claims PROFILE=paper DEVICE=cpu DATA_DIR=$(REHEARSAL)/data \
+	  SIZES=$(CURDIR)/tests/rehearsal_sizes.json SEED=0
 
 ## test-fast: lint, unit tests and smoke notebooks (a few minutes)
 test-fast: install
