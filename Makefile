@@ -33,7 +33,7 @@ export RDCN_CACHE_DIR := $(CACHE_DIR)
 export MPLBACKEND := Agg
 export PYDEVD_DISABLE_FILE_VALIDATION := 1
 
-.PHONY: install name runs compare book notebooks chapter plan train bench test test-fast lint unit smoke browser claims rehearsal reruns clean
+.PHONY: install name runs compare book notebooks chapter plan train bench test test-fast lint unit smoke browser claims rehearsal reruns distributed clean
 
 ## install: the virtualenv (.venv, or the active one), pinned requirements, the rdcn kernel, Debian's packages
 ## (Fashion-MNIST; chromium and its driver for the browser test)
@@ -130,6 +130,11 @@ rehearsal: install
 	TORCH_HOME=$(REHEARSAL)/torch_home RDCN_UNVERIFIED_WEIGHTS=1 $(MAKE) book PROFILE=paper DEVICE=cpu \
 	  DATA_DIR=$(REHEARSAL)/data SIZES=$(CURDIR)/tests/rehearsal_sizes.json SEED=0
 
+## distributed: chapter 2's smoke plan on a local Ray cluster of two CPU workers (started and stopped by the test):
+## the models and the chapter's results as in-process, a killed task retried from its checkpoint, a corrupt model
+distributed: install
+	$(BIN)/python -m pytest -q -p no:cacheprovider tests/test_distributed.py -m distributed
+
 ## reruns: after `make book`, another run (smoke, seed 1) and a notebook run by hand leave the book untouched
 reruns: install
 	$(BIN)/python -m pytest -q -p no:cacheprovider tests/test_reruns.py -m reruns
@@ -144,6 +149,7 @@ test: install
 	$(MAKE) browser PROFILE=book DEVICE=cpu DATA_DIR= SEED=0 SIZES=
 	$(MAKE) claims PROFILE=book DEVICE=cpu DATA_DIR= SEED=0 SIZES=
 	$(MAKE) reruns
+	$(MAKE) distributed
 	$(MAKE) rehearsal
 	TORCH_HOME=$(REHEARSAL)/torch_home $(MAKE) claims PROFILE=paper DEVICE=cpu DATA_DIR=$(REHEARSAL)/data \
 	  SIZES=$(CURDIR)/tests/rehearsal_sizes.json SEED=0

@@ -19,11 +19,15 @@ atomically (:func:`rdcn.core.cache.save`) and resumes from its own checkpoint if
 - **one torch thread** while it trains (the previous count is restored): a job gives the same weights whichever
   runner and however many workers ran it.
 
-Runners: :func:`run_local` (``ENGINE=local``): the jobs whose models are missing, dependencies first, on ``workers``
-processes of the machine (or in this process with ``workers=0``), each worker on its own GPU where there are
-several; a worker that dies is replaced and its job resumed, up to ``retries`` times. Another engine (Ray, Dask)
-is a short addition: submit :func:`execute` for each job of :func:`order` (one GPU each) with the futures of its
-``needs`` as dependencies.
+Runners, each executing the jobs whose models are missing, dependencies first, every job through :func:`execute`:
+
+- :func:`run_local` (``ENGINE=local``, the default, embedded): on ``workers`` processes of this machine (or in this
+  process with ``workers=0``); a worker that dies is replaced and its job resumed, up to ``retries`` times;
+- :func:`run_ray` (``ENGINE=ray``): one Ray task per job (Moritz et al. 2018; ``num_cpus=1``, ``num_gpus`` one GPU
+  per job where asked, ``max_retries``), started after the tasks of its needs, on a local cluster of ``workers`` CPUs
+  that it starts and stops, or on a running cluster (``RAY_ADDRESS``: a laptop, a cluster, Slurm or Kubernetes
+  through Ray's own launchers). Every task writes into the shared cache folder (a shared filesystem path on a
+  cluster), which the runner passes to the workers with the rest of the run's environment.
 """
 from __future__ import annotations
 
@@ -42,7 +46,9 @@ from typing import Any
 
 from . import checks, paths
 
-ENGINES = ("local",)
+ENGINES = ("local", "ray")
+#: The environment variables a job needs wherever it runs (the run, the cache folder, torch's hub, data checks).
+JOB_ENVIRONMENT = ("RDCN_CACHE_DIR", "RDCN_RESULTS_DIR", "RDCN_BUILD_DIR", "RDCN_UNVERIFIED_WEIGHTS", "TORCH_HOME")
 STALE_AFTER_S = 300.0  # a lock not refreshed for this long belongs to a dead holder
 HEARTBEAT_S = 30.0  # how often a running job refreshes its lock
 POLL_S = 0.5  # how often a job waiting for another worker's lock looks again
@@ -317,3 +323,55 @@ def _run_pool(pending: list[Job], workers: int, retries: int, status: dict[str, 
             if deaths[job.key] > retries:
                 raise JobFailed(f"a worker died while training {job.label!r}, {deaths[job.key]} times")
         pending[:0] = lost
+
+
+def _task(job: Job, *needs: dict) -> dict[str, Any]:
+    """A Ray task: :func:`execute` of ``job`` (``needs``, the reports of the tasks it waited for, are unused)."""
+    return execute(job)
+
+
+def run_ray(jobs: Iterable[Job], workers: int = 0, retries: int = 2, address: str = "", gpus_per_job: float = 0.0,
+            progress: bool = True) -> dict[str, dict[str, Any]]:
+    """Execute the jobs whose models are missing as Ray tasks (see the module's note): with ``address`` empty (and
+    no ``RAY_ADDRESS`` in the environment) on a local cluster of ``workers`` CPUs (all of them if 0) started here and
+    stopped at the end, else on the running cluster at ``address``. A task whose worker dies (killed, preempted,
+    out of memory) is retried up to ``retries`` times and resumes from its checkpoint; a job that raises fails the
+    run (:class:`JobFailed`). Returns the reports of :func:`execute` by key, as :func:`run_local` does."""
+    import ray
+    from tqdm.auto import tqdm
+
+    checks.non_negative_int("workers", workers)
+    checks.non_negative_int("retries", retries)
+    planned = order(jobs)
+    status = {job.key: dict(status="cached", cpu_s=0.0, wall_s=0.0) for job in planned if job.done()}
+    pending = [job for job in planned if job.key not in status]
+    if not pending:
+        return status
+    environment = {name: os.environ[name] for name in JOB_ENVIRONMENT if os.environ.get(name)}
+    environment.update(RDCN_CACHE_DIR=str(paths.cache_dir()), TQDM_DISABLE="1", OMP_NUM_THREADS="1")
+    address = address or os.environ.get("RAY_ADDRESS", "")
+    started = not ray.is_initialized()
+    if started:
+        ray.init(address=address or None, num_cpus=None if address or not workers else workers,
+                 include_dashboard=False, logging_level="ERROR")
+    try:
+        task = ray.remote(num_cpus=1, num_gpus=gpus_per_job, max_retries=retries,
+                          runtime_env={"env_vars": environment})(_task)
+        futures: dict[str, Any] = {}
+        for job in pending:
+            futures[job.key] = task.remote(job, *[futures[need] for need in job.needs if need in futures])
+        labels = {ref: job.label for job, ref in zip(pending, futures.values())}
+        keys = {ref: key for key, ref in futures.items()}
+        remaining = list(futures.values())
+        with tqdm(total=len(remaining), desc="trainings (ray)", disable=not progress, leave=False) as bar:
+            while remaining:
+                done, remaining = ray.wait(remaining, num_returns=1)
+                try:
+                    status[keys[done[0]]] = ray.get(done[0])
+                except Exception as error:  # the job raised, or its worker died more often than retried
+                    raise JobFailed(f"training {labels[done[0]]!r} failed on Ray: {error}") from error
+                bar.update()
+        return status
+    finally:
+        if started:
+            ray.shutdown()

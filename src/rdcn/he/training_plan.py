@@ -14,7 +14,7 @@ error naming the ``make train`` command. Every model it hands out must be in the
 From the shell (the Makefile's ``plan`` and ``train`` targets), at the run the ``RDCN_*`` variables name::
 
     python -m rdcn.he.training_plan plan            # the table and the total
-    python -m rdcn.he.training_plan train           # RDCN_ENGINE=local, RDCN_WORKERS=N (default: the CPUs)
+    python -m rdcn.he.training_plan train           # RDCN_ENGINE=local|ray, RDCN_WORKERS=N (default: the CPUs)
 """
 from __future__ import annotations
 
@@ -259,7 +259,10 @@ def main(argv: list[str] | None = None) -> None:
         return
     print(f"training the models of {len(planned)} planned that are not in {paths.cache_dir()} ({engine} engine, "
           f"{workers} workers)")
-    report = jobs.run_local(planned, workers=workers)
+    if engine == "ray":
+        report = jobs.run_ray(planned, workers=workers, gpus_per_job=1.0 if run.device == "cuda" else 0.0)
+    else:
+        report = jobs.run_local(planned, workers=workers)
     trained = [r for r in report.values() if r["status"] == "trained"]
     print(f"done: {len(trained)} trained ({sum(r['cpu_s'] for r in trained):,.0f} CPU seconds), "
           f"{len(report) - len(trained)} already cached")
