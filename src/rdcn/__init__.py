@@ -1,13 +1,15 @@
 """rdcn: random-weight convolutional networks and their inversion (He et al.; Shu et al.; Gilbert et al.).
 
-Foundation: :mod:`rdcn.profiles` (every experiment's sizes), :mod:`rdcn.architectures` and :mod:`rdcn.layers`
-(VGG16 / AlexNet encoders, the mirrored DCN), :mod:`rdcn.random_weights` (the four distributions),
-:mod:`rdcn.data` (embedded photographs, image folders, Fashion-MNIST), :mod:`rdcn.metrics` (SSIM and Pearson r),
-:mod:`rdcn.figures` (plot helpers), :mod:`rdcn.results` (each chapter's numbers and claims), :mod:`rdcn.paths`.
-
-Per chapter: He et al. §3 — :mod:`rdcn.training`, :mod:`rdcn.cache`, :mod:`rdcn.classifier`,
-:mod:`rdcn.inversion`; §4 — :mod:`rdcn.batched`, :mod:`rdcn.random_reconstruction`; §5 and Appendix A —
-:mod:`rdcn.theory`, :mod:`rdcn.arccos_kernel`, :mod:`rdcn.finite_width`; Gilbert et al. —
-:mod:`rdcn.compressive_sensing`, :mod:`rdcn.cnn_iht`, :mod:`rdcn.random_filter_classifier`.
+- :mod:`rdcn.core` — what every chapter shares: :mod:`~rdcn.core.profiles` (every size), :mod:`~rdcn.core.runs`
+  (a run's parameters and folders), :mod:`~rdcn.core.paths`, :mod:`~rdcn.core.results`, :mod:`~rdcn.core.cache`,
+  :mod:`~rdcn.core.data`, :mod:`~rdcn.core.metrics`, :mod:`~rdcn.core.figures`, :mod:`~rdcn.core.operators`,
+  :mod:`~rdcn.core.architectures`, :mod:`~rdcn.core.random_weights`, :mod:`~rdcn.core.training` (the one training
+  loop), :mod:`~rdcn.core.jobs` (trainings as jobs, local and Ray runners), :mod:`~rdcn.core.seeds` (the one seed
+  scheme), :mod:`~rdcn.core.checks` (argument checks) and :mod:`~rdcn.core.notebook` (a chapter's session).
+- :mod:`rdcn.he` — He et al. (2018) and Shu et al. (2017), chapters 1–4.
+- :mod:`rdcn.gilbert` — Gilbert et al. (2017), chapter 5; depends on :mod:`rdcn.core` only.
+- :mod:`rdcn.claims` — the registry of every claim and the rules that decide them.
+- :mod:`rdcn.book` (executes a run's notebooks and builds its book), :mod:`rdcn.book_html` (the Sphinx extension the
+  book uses) and :mod:`rdcn.ledger` (the ledger page).
 """
 __version__ = "0.1.0"
