@@ -77,7 +77,7 @@ def test_an_executed_notebook_is_stamped_and_skipped_until_its_inputs_change(pro
 def test_make_passes_parameters_without_a_shell(tmp_path, data_dir):
     canary = tmp_path / "canary"
     data_dir = data_dir.format(canary=canary)
-    result = subprocess.run(["make", "-s", "name", f"DATA_DIR={data_dir}", "PROFILE=smoke"], cwd=paths.project_root(),
-                            capture_output=True, text=True, check=True)
+    command = ["make", "-s", "--no-print-directory", "name", f"DATA_DIR={data_dir}", "PROFILE=smoke"]
+    result = subprocess.run(command, cwd=paths.project_root(), capture_output=True, text=True, check=True)
     assert not canary.exists()
     assert result.stdout.strip().splitlines()[-1] == Run.of("smoke", data_dir=data_dir).name
