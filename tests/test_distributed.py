@@ -6,14 +6,11 @@ its checkpoint; a corrupt model in the cache is refused and trained again.
 ``make distributed`` runs these (marker ``distributed``; they need the ``ray`` package and the rdcn kernel).
 """
 import json
-import os
-import signal
-import threading
-import time
 from pathlib import Path
 
 import pytest
 import torch
+from interruption import kill_mid_training
 
 from rdcn import book
 from rdcn.core import cache, jobs, paths, profiles
@@ -88,20 +85,9 @@ def test_a_killed_task_is_retried_and_resumes_from_its_checkpoint(cluster, tmp_p
     reference = _weights(job)
 
     monkeypatch.setenv("RDCN_CACHE_DIR", str(tmp_path / "ray"))
-    checkpoint = cache.path_for("checkpoint", job.key.removeprefix("dcn-"))
-    lock = checkpoint.parent / f"{job.key}.lock"
-    outcome = {}
-    runner = threading.Thread(target=lambda: outcome.update(jobs.run_ray([job], retries=2, progress=False)))
-    runner.start()
-    deadline = time.time() + 300
-    while not checkpoint.is_file() and time.time() < deadline:
-        time.sleep(0.01)
-    assert checkpoint.is_file(), "the Ray task never wrote a checkpoint"
-    os.kill(int(lock.read_text().split()[1]), signal.SIGKILL)  # the worker process that holds the job
-    done_at_kill = int(torch.load(checkpoint, weights_only=True)["iteration"])
-    runner.join(timeout=300)
+    done_at_kill, outcome = kill_mid_training(job, lambda: jobs.run_ray([job], retries=2, progress=False))
     assert 0 < done_at_kill < sizes.iterations
-    assert outcome[job.key]["status"] == "trained" and not checkpoint.exists()
+    assert outcome[job.key]["status"] == "trained"
     assert _same(_weights(job), reference)
 
 

@@ -1,13 +1,12 @@
 """rdcn.core.jobs: ordering, locks, idempotence, and the local runner (in-process and on worker processes) with a
 worker killed mid-training."""
 import os
-import signal
 import threading
-import time
 from pathlib import Path
 
 import pytest
 import torch
+from interruption import kill_mid_training
 
 from rdcn.core import cache, jobs, paths, profiles
 from rdcn.he import inversion, trained_encoder
@@ -114,21 +113,9 @@ def test_a_killed_worker_is_replaced_and_its_job_resumes_from_its_checkpoint(tmp
     reference = _weights(job)
 
     monkeypatch.setenv("RDCN_CACHE_DIR", str(tmp_path / "killed"))
-    checkpoint = cache.path_for("checkpoint", job.key.removeprefix("dcn-"))
-    lock = checkpoint.parent / f"{job.key}.lock"
-    outcome = {}
-    runner = threading.Thread(target=lambda: outcome.update(jobs.run_local([job], workers=1, progress=False)))
-    runner.start()
-    deadline = time.time() + 300
-    while not checkpoint.is_file() and time.time() < deadline:
-        time.sleep(0.01)
-    assert checkpoint.is_file(), "the worker never wrote a checkpoint"
-    worker = int(lock.read_text().split()[1])
-    os.kill(worker, signal.SIGKILL)
-    done_at_kill = int(torch.load(checkpoint, weights_only=True)["iteration"])
-    runner.join(timeout=300)
+    done_at_kill, outcome = kill_mid_training(job, lambda: jobs.run_local([job], workers=1, progress=False))
     assert 0 < done_at_kill < sizes.iterations
-    assert outcome[job.key]["status"] == "trained" and not checkpoint.exists()
+    assert outcome[job.key]["status"] == "trained"
     for name, tensor in _weights(job).items():
         assert torch.equal(tensor, reference[name]), name
 

@@ -99,7 +99,7 @@ def _row(claim: claims.Claim, entry: dict | None, profile: str, has_anchor: bool
                         for key, value in (entry["measured"] if entry else {}).items()) or "(none)"
     verdict = f"{badge}\n\n{designed}"
     if claim.revised:
-        verdict += "\n\n{bdg-info}`revised after seeing numbers`"
+        verdict += "\n\n*Revised after its numbers were seen (see the claim).*"
     claim_text = (f"{_escape(claim.statement)}\n\n"
                   f"`{claim.id}` · *{claims.PAPERS[claim.paper]}, {_escape(claim.where)}* · {link}\n\n"
                   f"**Measured**: {measured}.\n\n"

@@ -79,6 +79,18 @@ def _too_few(n: int, what: str) -> Verdict:
     return Verdict(INCONCLUSIVE, None, None, f"only {n} {what}: too few to decide (never by one replicate)")
 
 
+def _points(measured: dict, x_name: str, y_name: str) -> tuple[np.ndarray, np.ndarray]:
+    """The (x, y) points of a trend or a fit, flattened: ``x`` may hold one value per row of ``y`` (settings ×
+    replicates), repeated over the row."""
+    x, y = _array(measured, x_name), _array(measured, y_name)
+    if y.ndim == 2 and x.ndim == 1 and len(x) == len(y):
+        x = np.repeat(x, y.shape[1])
+    x, y = x.ravel(), y.ravel()
+    if x.size != y.size:
+        raise ValueError(f"{x_name} and {y_name} must have one value per point, got {x.size} and {y.size}")
+    return x, y
+
+
 @dataclass(frozen=True)
 class Exact:
     """A deterministic check: the boolean measurement ``key``."""
@@ -166,12 +178,7 @@ class Trend:
                 "inconclusive if it contains 0")
 
     def decide(self, measured: dict) -> Verdict:
-        x, y = _array(measured, self.x), _array(measured, self.y)
-        if y.ndim == 2 and x.ndim == 1 and len(x) == len(y):
-            x = np.repeat(x, y.shape[1])
-        x, y = x.ravel(), y.ravel()
-        if x.size != y.size:
-            raise ValueError(f"{self.x} and {self.y} must have one value per point, got {x.size} and {y.size}")
+        x, y = _points(measured, self.x, self.y)
         n = x.size
         if n < 4 or len(set(x.tolist())) < 2:
             return _too_few(n, "points")
@@ -263,10 +270,7 @@ class Slope:
                 "lies outside, inconclusive otherwise")
 
     def decide(self, measured: dict) -> Verdict:
-        x, y = _array(measured, self.x), _array(measured, self.y)
-        if y.ndim == 2 and x.ndim == 1 and len(x) == len(y):
-            x = np.repeat(x, y.shape[1])
-        x, y = x.ravel(), y.ravel()
+        x, y = _points(measured, self.x, self.y)
         if self.loglog:
             x, y = np.log(x), np.log(y)
         if x.size < 3 or len(set(x.tolist())) < 2:
@@ -337,16 +341,12 @@ class TrendDifference:
                 "below, inconclusive if it contains 0")
 
     def decide(self, measured: dict) -> Verdict:
-        x = _array(measured, self.x)
         rhos, sizes = [], []
         for name in (self.a, self.b):
-            y = _array(measured, name)
-            xs = np.repeat(x, y.shape[1]) if y.ndim == 2 and x.ndim == 1 and len(x) == len(y) else x
-            if xs.size != y.size:
-                raise ValueError(f"{self.x} and {name} must have one value per point, got {xs.size} and {y.size}")
-            if y.size < 4 or len(set(xs.ravel().tolist())) < 2:
+            xs, y = _points(measured, self.x, name)
+            if y.size < 4 or len(set(xs.tolist())) < 2:
                 return _too_few(y.size, f"points of {name}")
-            rhos.append(float(stats.spearmanr(xs.ravel(), y.ravel()).statistic))
+            rhos.append(float(stats.spearmanr(xs, y).statistic))
             sizes.append(y.size)
         sign = 1.0 if self.direction == "increasing" else -1.0
         z = [sign * math.atanh(max(min(rho, 1 - 1e-12), -1 + 1e-12)) for rho in rhos]

@@ -85,17 +85,19 @@ class Table3:
         """replicates × pools × images: the error after the last iteration."""
         return torch.stack([self.errors[encoder, variant, pool][:, -1] for pool in POOLS], 1).numpy()
 
+    def _rows(self, error) -> list[dict]:
+        return [{"encoder": f"{e}, {v}", **{p: f"{error(e, v, p):.3f}" for p in POOLS}}
+                for v in self.variants for e in self.encoders]
+
     def rows(self) -> list[dict]:
-        """Gilbert et al. Table 3 beside ours (the mean over the replicates and images)."""
-        return [{"layer": pool, **{f"{e}, {v}": f"{self.final(e, v, pool):.3f}" for v in self.variants
-                                   for e in self.encoders},
-                 **{f"{name} (paper)": values[i] for name, values in PAPER_TABLE_3.items()}}
-                for i, pool in enumerate(POOLS)]
+        """Gilbert et al. Table 3 beside ours, laid out as the paper's: one row per encoder (and 𝕄), one column per
+        pool (the mean over the replicates and images); the paper's rows last."""
+        paper = [{"encoder": f"{name} (paper)", **dict(zip(POOLS, values))} for name, values in PAPER_TABLE_3.items()]
+        return self._rows(self.final) + paper
 
     def one_step_rows(self) -> list[dict]:
-        """The error of the first iterate, in the layout of :meth:`rows` (without the paper's columns)."""
-        return [{"layer": pool, **{f"{e}, {v}": f"{self.one_step(e, v, pool):.3f}" for v in self.variants
-                                   for e in self.encoders}} for pool in POOLS]
+        """The error of the first iterate, in the layout of :meth:`rows` (without the paper's rows)."""
+        return self._rows(self.one_step)
 
     def record(self) -> dict:
         return {f"{e}/{v}/{p}": dict(final=self.final(e, v, p), one_step=self.one_step(e, v, p),
