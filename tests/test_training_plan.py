@@ -63,6 +63,18 @@ def test_make_plan_prints_the_table_and_bad_settings_are_errors(capsys, monkeypa
         training_plan.main(["train", "--workers", "0"])
 
 
+def test_the_paper_plan_lists_without_data_or_weights(capsys, monkeypatch, tmp_path):
+    """`make plan PROFILE=paper` on a machine without ImageNet or torchvision's weights: every training, its FLOPs
+    and GPU hours; the cache keys, which name the data folder, are said to need DATA_DIR."""
+    monkeypatch.setenv("RDCN_PROFILE", "paper")
+    monkeypatch.setenv("TORCH_HOME", str(tmp_path / "no-weights"))
+    training_plan.main(["plan"])
+    out = capsys.readouterr().out
+    planned = len(training_plan.dcns(profiles.sizes(CHAPTER, "paper")))
+    assert f"{planned} trainings ({planned} not cached)" in out and "GPU hours" in out
+    assert "(given DATA_DIR)" in out and "pass DATA_DIR" in out
+
+
 def test_at_the_paper_profile_a_missing_model_names_the_train_command(tmp_path):
     run = Run.of("paper", data_dir=str(tmp_path), sizes={CHAPTER: dict(image_size=32, alexnet_size=64)})
     models = training_plan.Models(profiles.sizes(CHAPTER, "paper", image_size=32, alexnet_size=64), run)

@@ -107,6 +107,13 @@ def load(architecture: str) -> tuple[dict[str, torch.Tensor], dict]:
 
 
 def identity(architecture: str) -> dict:
-    """What identifies the weights a model is built on (for cache keys): the file name and its SHA-256."""
-    file, digest, verified = verify(architecture)
-    return dict(file=file.name, sha256=digest, verified=verified)
+    """What identifies the weights a model is built on (for cache keys): torchvision's file name and published hash
+    prefix — the same whether or not the file is here yet (a present file must match it, :func:`verify`, so a plan
+    made before fetching the weights names the same models) — or, for an unverified file (``RDCN_UNVERIFIED_WEIGHTS``),
+    its own SHA-256."""
+    file = path(architecture)
+    official = dict(file=file.name, published=published_prefix(file))
+    if not file.is_file():
+        return official
+    _, digest, verified = verify(architecture)
+    return official if verified else dict(file=file.name, sha256=digest, verified=False)

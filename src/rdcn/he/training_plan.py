@@ -253,9 +253,18 @@ def main(argv: list[str] | None = None) -> None:
     checks.positive_int("workers", workers)
     run = Run.from_environment()
     sizes = profiles.sizes(CHAPTER, run.profile, **run.overrides(CHAPTER))
-    planned = plan(sizes, run.seed, profiles.check_device(run.device), run.data_dir, count_flops=args.command == "plan")
+    # Without a data folder the paper plan is still listed (sizes, FLOPs, GPU hours); only its cache keys, which
+    # name the ImageNet folder, are unknown until DATA_DIR is given.
+    keyless = args.command == "plan" and classifiers.on_imagenet(sizes) and not run.data_dir
+    data_dir = "/DATA_DIR" if keyless else run.data_dir
+    planned = plan(sizes, run.seed, profiles.check_device(run.device), data_dir, count_flops=args.command == "plan")
     if args.command == "plan":
-        print(format_table(*table(planned)))
+        rows, totals = table(planned)
+        if keyless:
+            rows = [dict(row, key="(given DATA_DIR)", cached=False) for row in rows]
+        print(format_table(rows, totals))
+        if keyless:
+            print("the cache keys name the ImageNet folder: pass DATA_DIR=… to see them (make train needs it)")
         return
     print(f"training the models of {len(planned)} planned that are not in {paths.cache_dir()} ({engine} engine, "
           f"{workers} workers)")
