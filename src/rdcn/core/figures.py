@@ -151,3 +151,12 @@ def scale_figure(knob: str, values, verdicts, statistic: str, claimed: tuple[flo
     ax.legend(fontsize=8)
     fig.tight_layout()
     return fig
+
+
+def not_measured(reason: str):
+    """A small figure that says, in words, why a figure the page names is not measured at this run's profile (so the
+    page keeps its layout at every profile without drawing anything that was not measured)."""
+    fig, ax = plt.subplots(figsize=(5.2, 1.2))
+    ax.axis("off")
+    ax.text(0.5, 0.5, f"Not measured at this profile: {reason}", ha="center", va="center", wrap=True, fontsize=9)
+    return fig

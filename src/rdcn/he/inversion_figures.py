@@ -188,6 +188,7 @@ def conv2_knobs(study: Study) -> dict[str, tuple[str, list, list[dict]]]:
     random = float(np.mean(knobs["width"][2][widths.index(S.width)]["random_held_out"])) if S.width in widths \
         else float("nan")
     along = "not measured at this profile (the trained encoder's training is not ours)"
+    knobs["training"] = None  # at the paper profile the trained encoder is torchvision's: no training of ours
     if not classifiers.on_imagenet(S):
         counts = [0, *S.classifier_snapshots]
         knobs["training"] = ("iterations of the classifier's training", counts + [S.classifier_iterations],
@@ -444,13 +445,19 @@ def reconstructions(study: Study, architecture: str):
 # --- claims along their scale ----------------------------------------------------------------------------------
 
 
-def scale_figures(claim_id: str, knobs: dict[str, tuple[str, list, list[dict]]]) -> dict[str, object]:
+def scale_figures(claim_id: str, knobs: dict[str, tuple[str, list, list[dict]] | None]) -> dict[str, object]:
     """A claim's statistic with its 95 % interval along each of its ``knobs`` (name → (label, values, the claim's
-    measurements at each value)), decided at each value by the claim's own rule and drawn by
-    :func:`rdcn.core.figures.scale_figure`: ``scale-<id>`` for the first knob, ``scale-<id>-<name>`` for others."""
+    measurements at each value), or None where the knob does not exist at this profile), decided at each value by
+    the claim's own rule and drawn by :func:`rdcn.core.figures.scale_figure`: ``scale-<id>`` for the first knob,
+    ``scale-<id>-<name>`` for others."""
     claim = registry.get(claim_id)
     found = {}
-    for i, (name, (label, values, measured)) in enumerate(knobs.items()):
+    for i, (name, knob) in enumerate(knobs.items()):
+        if knob is None:
+            found[f"scale-{claim_id}" + (f"-{name}" if i else "")] = figures.not_measured(
+                f"this knob ({name}) does not exist at this profile")
+            continue
+        label, values, measured = knob
         verdicts = [claim.decide(m) for m in measured]
         found[f"scale-{claim_id}" + (f"-{name}" if i else "")] = figures.scale_figure(
             label, list(range(len(values))), verdicts, _statistic_name(claim.rule), _claimed(claim.rule),
