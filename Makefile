@@ -139,12 +139,14 @@ distributed: install
 reruns: install
 	$(BIN)/python -m pytest -q -p no:cacheprovider tests/test_reruns.py -m reruns
 
-## test: the whole suite: lint, unit tests, smoke notebooks, the book at the book profile (-W), its pages in a
-## browser, its claims; then another run beside it (reruns) and the paper rehearsal (its claims computed)
+## test: the whole suite: lint, unit tests, smoke notebooks, the benchmark (its table is the ledger's), the book at
+## the book profile (-W), its pages in a browser, its claims; then another run beside it (reruns), the distributed
+## runner on a local Ray cluster, and the paper rehearsal (its claims computed)
 test: install
 	$(MAKE) lint
 	$(MAKE) unit
 	$(MAKE) smoke
+	$(MAKE) bench DEVICE=cpu
 	$(MAKE) book PROFILE=book DEVICE=cpu DATA_DIR= SEED=0 SIZES=
 	$(MAKE) browser PROFILE=book DEVICE=cpu DATA_DIR= SEED=0 SIZES=
 	$(MAKE) claims PROFILE=book DEVICE=cpu DATA_DIR= SEED=0 SIZES=

@@ -58,9 +58,15 @@ def _package_digest() -> str:
     return digest.hexdigest()
 
 
+def _benchmarks_digest() -> str:
+    """The digest of ``results/benchmarks.json`` (the ledger shows it), '' where there is none."""
+    path = paths.results_dir() / "benchmarks.json"
+    return hashlib.sha256(path.read_bytes()).hexdigest() if path.is_file() else ""
+
+
 def stamp(source: Path, run: Run, upstream: str = "") -> str:
     """What an executed notebook depends on: its source, the package's code, the run's parameters (and, for the
-    ledger, the chapters' own stamps)."""
+    ledger, the chapters' own stamps and the benchmark's results)."""
     parts = (source.read_bytes(), _package_digest().encode(), repr(sorted(run.parameters().items())).encode(),
              upstream.encode())
     return hashlib.sha256(b"\0".join(parts)).hexdigest()
@@ -99,7 +105,7 @@ def execute(run: Run, chapter: str | None = None, force: bool = False) -> list[P
     done, stamps = [], []
     for index, source in enumerate(sources, start=1):
         target = run.chapters_dir / f"{source.stem}.ipynb"
-        wanted = stamp(source, run, "".join(stamps) if source.stem == "ledger" else "")
+        wanted = stamp(source, run, "".join(stamps) + _benchmarks_digest() if source.stem == "ledger" else "")
         stamps.append(wanted)
         header = f"[{index}/{len(sources)}] {source.stem} (run {run.name})"
         if not force and _read_stamp(target) == wanted:
