@@ -109,12 +109,22 @@ def test_environment_timings_and_performance(tmp_path, monkeypatch):
     assert "`make bench`" in ledger.performance(paths.results_dir() / "absent.json")
     bench = paths.results_dir() / "benchmarks.json"
     bench.parent.mkdir(parents=True, exist_ok=True)
-    bench.write_text(json.dumps({"device": "cpu", "rows": [{"width": 4, "speed-up": 2.5}, {"width": 16}]}))
+    environment = {"device": "cpu", "threads": 2, "packages": {"torch": "2.9"}}
+    rows = [{"workload": "ch2 step", "unit": "training step", "time_per_unit_s": 0.0125, "useful_gflops": 60.0,
+             "fraction_of_peak": 0.3, "baseline": {"path": "literal", "time_per_unit_s": 0.025},
+             "speedup_vs_baseline": 2.0},
+            {"workload": "ssim", "unit": "image", "time_per_unit_s": 0.002, "useful_gflops": None,
+             "fraction_of_peak": None, "baseline": None, "speedup_vs_baseline": None}]
+    bench.write_text(json.dumps({"environment": environment, "matmul_gflops": 200.0, "rows": rows}))
     text = ledger.performance(bench)
-    assert "- device: cpu" in text and "| width | speed-up |" in text and "| 16 |  |" in text
-    bench.write_text("{broken")
-    with pytest.raises(ValueError, match="benchmarks.json"):
-        ledger.performance(bench)
+    assert "fp32 matmul peak 200.0 GFLOP/s" in text and "2 threads" in text
+    assert "| ch2 step | 12.5 ms per training step | 60.0 | 30% | 2.00× vs literal |" in text
+    assert "| ssim | 2 ms per image | – | – | – |" in text
+    for broken in ("{broken", json.dumps({"rows": []}), json.dumps({"environment": environment, "matmul_gflops": 1,
+                                                                    "rows": [{"unit": "step"}]})):
+        bench.write_text(broken)
+        with pytest.raises(ValueError, match="benchmarks.json"):
+            ledger.performance(bench)
 
 
 def test_the_ledger_notebook_shows_every_chapter():

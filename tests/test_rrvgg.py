@@ -8,9 +8,9 @@ import torch
 from rdcn import claims
 from rdcn.claims.rules import STATES
 from rdcn.core import architectures as arch
-from rdcn.core.notebook import open_chapter
 from rdcn.he import colour_geometry as cg
 from rdcn.he import rrvgg_colour, rrvgg_depth, rrvgg_kernel, rrvgg_width
+from rdcn.notebook import open_chapter
 
 VGG = arch.architecture("vgg16")
 

@@ -193,36 +193,41 @@ def timings(run: Run, results: dict[str, dict]) -> str:
     return "\n".join(lines)
 
 
-def _table(rows: list[dict]) -> str:
-    columns = list(dict.fromkeys(key for row in rows for key in row))
-    lines = ["| " + " | ".join(_escape(c) for c in columns) + " |", "|" + "---|" * len(columns)]
-    lines += ["| " + " | ".join(_escape(format_value(row.get(c, ""))) for c in columns) + " |" for row in rows]
-    return "\n".join(lines)
+def _share(value: Any) -> str:
+    return "–" if value is None else f"{value:.0%}"
+
+
+def _bench_row(row: dict) -> str:
+    baseline = row.get("baseline") or {}
+    speedup = row.get("speedup_vs_baseline")
+    versus = "–" if speedup is None else f"{speedup:.2f}× vs {_escape(baseline.get('path', 'the baseline'))}"
+    useful = row.get("useful_gflops")
+    cells = [_escape(row["workload"]), f"{row['time_per_unit_s'] * 1e3:.3g} ms per {_escape(row['unit'])}",
+             "–" if useful is None else f"{useful:.1f}", _share(row.get("fraction_of_peak")), versus]
+    return "| " + " | ".join(cells) + " |"
 
 
 def performance(path: Path | None = None) -> str:
-    """The performance measurements of ``results/benchmarks.json`` (written by ``make bench``): each list of rows
-    as a table, each other entry as a line; without the file, a sentence saying how to make it."""
+    """The measurements of ``results/benchmarks.json`` (written by ``benchmarks/bench.py``, ``make bench``): the
+    machine's fp32 matmul peak, then one row per workload with its time, its useful FLOP/s (no FLOP on a structural
+    zero counted), their share of that peak and its speed-up over the baseline path measured in the same run;
+    without the file, a sentence saying how to make it."""
     path = path or paths.results_dir() / BENCHMARKS
     if not path.is_file():
         return (f"No performance measurements on this machine (`results/{BENCHMARKS}` is absent): `make bench` "
                 "measures them.")
     try:
         payload = json.loads(path.read_text())
-    except (OSError, json.JSONDecodeError) as error:
-        raise ValueError(f"cannot read the performance measurements {path}: {error}") from None
-    if isinstance(payload, list):
-        payload = {"measurements": payload}
-    if not isinstance(payload, dict):
-        raise ValueError(f"{path} must hold a JSON object or a list of rows, got {type(payload).__name__}")
-    parts, facts = [], []
-    for key, value in payload.items():
-        if isinstance(value, list) and value and all(isinstance(row, dict) for row in value):
-            parts.append(f"**{_escape(key)}**\n\n{_table(value)}")
-        else:
-            facts.append(f"- {_escape(key)}: {_escape(format_value(value))}")
-    return "\n\n".join(([f"From `results/{BENCHMARKS}`:", "\n".join(facts)] if facts else
-                        [f"From `results/{BENCHMARKS}`:"]) + parts)
+        environment, rows = payload["environment"], payload["rows"]
+        lines = [f"From `results/{BENCHMARKS}` (`make bench`), on {_escape(environment['device'])} with "
+                 f"{environment['threads']} threads, torch {_escape(environment['packages']['torch'])}: fp32 matmul "
+                 f"peak {payload['matmul_gflops']:.1f} GFLOP/s.", "",
+                 "| workload | time | useful GFLOP/s | of peak | speed-up |", "|---|---|---|---|---|"]
+        lines += [_bench_row(row) for row in rows]
+    except (OSError, ValueError, KeyError, TypeError, AttributeError) as error:
+        raise ValueError(f"cannot read the performance measurements {path} (as written by benchmarks/bench.py): "
+                         f"{error!r}") from None
+    return "\n".join(lines)
 
 
 def load(run: Run) -> dict[str, dict]:

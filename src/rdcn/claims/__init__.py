@@ -5,7 +5,7 @@ A :class:`Claim` holds the claim's id, its chapter, the paper and section it com
 our words), the :mod:`rule <rdcn.claims.rules>` that decides it from the measured numbers, where each threshold of
 that rule comes from (the paper's, or ours), the profiles whose scale is designed to show it, and — for the others —
 the scale knob along which the chapter shows its statistic. The rule and the design are fixed here, before any
-number is measured; notebooks only supply measurements (:meth:`rdcn.core.notebook.Chapter.claim`), and the ledger
+number is measured; notebooks only supply measurements (:meth:`rdcn.notebook.Chapter.claim`), and the ledger
 and ``tests/test_claims.py`` read this registry. No claim is exempted anywhere else. Where a rule or a design was
 nevertheless changed after its numbers had been seen, ``revised`` says what and why, and the ledger shows it beside
 the verdict: the reader weighs such a verdict accordingly.

@@ -1,6 +1,6 @@
 """What each executed chapter measured, and the papers' claims decided on it: ``results/<run>/<chapter>.json``.
 
-A notebook's session (:mod:`rdcn.core.notebook`) opens a :class:`ChapterRun`, records its figures' numbers with
+A notebook's session (:mod:`rdcn.notebook`) opens a :class:`ChapterRun`, records its figures' numbers with
 :meth:`ChapterRun.record`, stores each claim's verdict (decided by the registry, :mod:`rdcn.claims`) with
 :meth:`ChapterRun.claim`, and saves — atomically: the file is written under a temporary name and renamed, so a
 reader never sees half of it. The ledger and the claim tests read one run's files back with :func:`load_run`.

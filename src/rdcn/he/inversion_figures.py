@@ -14,7 +14,8 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from .. import claims as registry
+from ..claims import get as claim_of
+from ..claims import of_chapter
 from ..claims.random_cnn_trained_dcn import NEAR_SIGMAS
 from ..claims.rules import Equivalent, PairedDifference, Spread, Trend
 from ..core import architectures, data, figures, metrics, random_weights
@@ -450,7 +451,7 @@ def scale_figures(claim_id: str, knobs: dict[str, tuple[str, list, list[dict]] |
     measurements at each value), or None where the knob does not exist at this profile), decided at each value by
     the claim's own rule and drawn by :func:`rdcn.core.figures.scale_figure`: ``scale-<id>`` for the first knob,
     ``scale-<id>-<name>`` for others."""
-    claim = registry.get(claim_id)
+    claim = claim_of(claim_id)
     found = {}
     for i, (name, knob) in enumerate(knobs.items()):
         if knob is None:
@@ -492,7 +493,7 @@ def claims_table(ch) -> None:
     """Glue ``claims-summary``: every claim of the chapter, where in the paper, and its verdict at this run."""
     rows = [dict(claim=f"{claim.statement}", where=claim.where, designed_for=", ".join(claim.designed_for),
                  verdict=ch.results.claims[claim.id]["verdict"]["state"] if claim.id in ch.results.claims else "—")
-            for claim in registry.of_chapter(ch.name)]
+            for claim in of_chapter(ch.name)]
     ch.table("claims-summary", rows, ["claim", "where", "designed_for", "verdict"])
 
 

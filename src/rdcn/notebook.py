@@ -20,10 +20,10 @@ from typing import Any
 
 import numpy as np
 
-from .. import claims as registry
-from . import data, profiles
-from .results import ChapterRun
-from .runs import Run
+from . import claims as registry
+from .core import data, profiles
+from .core.results import ChapterRun
+from .core.runs import Run
 
 
 def _plain(value: Any) -> Any:
@@ -78,7 +78,7 @@ class Chapter:
         """Glue ``rows`` (dicts) as a Markdown table under ``name``."""
         from myst_nb import glue
 
-        from .figures import markdown_table
+        from .core.figures import markdown_table
 
         glue(name, markdown_table(rows, columns), display=False)
 
@@ -117,7 +117,7 @@ class Chapter:
         chapter alone at its parameters (``make``, or papermill on the Jupytext source)."""
         import shlex
 
-        from . import paths
+        from .core import paths
 
         stem = {c: f"{i:02d}" for i, c in enumerate(profiles.chapters(), start=1)}[self.name] + f"_{self.name}"
         run, root = self.run, paths.project_root()
