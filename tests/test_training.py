@@ -38,6 +38,25 @@ def test_history_lengths_and_training_lowers_the_loss():
     assert sum(history["train"][-5:]) < sum(history["train"][:5])
 
 
+@pytest.mark.parametrize("readback", [1, 3, 1000])
+def test_the_losses_read_back_in_blocks_are_each_iterations_loss(monkeypatch, readback):
+    """The history holds every iteration's mini-batch loss, in order, however many wait on the device."""
+    monkeypatch.setattr(training, "LOSS_READBACK", readback)
+    model = torch.nn.Linear(1, 1)
+    x = torch.linspace(-1, 1, 8)[:, None]
+    seen = []
+
+    def loss(index):
+        value = (model(x[index]) - 2 * x[index]).pow(2).mean()
+        seen.append(value.item())
+        return value
+
+    schedule = training.Schedule(iterations=7, batch=2, lr=0.1, eval_every=5)
+    history = training.fit(dict(model=model), loss, len(x), schedule, torch.Generator().manual_seed(0),
+                           evaluate=lambda: dict(zero=0.0))
+    assert history["train"] == seen and len(seen) == 7 and history["evaluated_at"] == [1, 6]
+
+
 def test_same_seed_same_weights_other_seed_other_weights():
     runs = []
     for seed in (0, 0, 1):

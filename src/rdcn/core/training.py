@@ -5,7 +5,10 @@ learning rate constant, halved at 1/2 and 3/4 of the iterations ("multistep"; He
 annealed to 0 along a cosine. Mini-batches are drawn from one seeded CPU generator, with replacement or as
 seeded permutations (epochs). Every ``checkpoint_every`` iterations and at the end, the whole state (the modules,
 optimiser, schedule, generator, sampler and history) is saved, so a run that is interrupted resumes where its last
-checkpoint stopped and ends with exactly the weights of an uninterrupted run. Every model of the book is trained
+checkpoint stopped and ends with exactly the weights of an uninterrupted run. The loop does not wait for the
+device at each iteration: the mini-batch losses are read back every :data:`LOSS_READBACK` iterations (and at a
+checkpoint, an evaluation and the end), and :func:`to_device` copies a mini-batch to a GPU from pinned memory
+without blocking, so the host queues the next iterations while the GPU computes. Every model of the book is trained
 by it: the DCNs of chapter 2 (:func:`train_dcn`), the classifiers behind its trained encoders, and Gilbert et al.'s
 random- and learned-filter classifiers.
 
@@ -28,6 +31,8 @@ from tqdm.auto import tqdm
 from . import cache, checks
 
 DECAYS = ("constant", "multistep", "cosine")
+#: iterations whose mini-batch losses stay on the device before one read-back (one host–device sync) into the history
+LOSS_READBACK = 100
 SAMPLINGS = ("replacement", "epochs")
 
 
@@ -137,7 +142,15 @@ def fit(modules: dict[str, nn.Module], loss: Callable[[torch.Tensor], torch.Tens
             cache.discard(checkpoint, error)
             raise RestartNeeded(str(checkpoint)) from None
 
+    pending: list[torch.Tensor] = []  # the losses not yet read back from the device
+
+    def read_back() -> None:
+        if pending:
+            history["train"].extend(torch.stack(pending).tolist())
+            pending.clear()
+
     def save(done: int) -> None:
+        read_back()
         cache.save(checkpoint, dict(modules={n: m.state_dict() for n, m in modules.items()},
                                     optimizer=optimizer.state_dict(), scheduler=scheduler.state_dict(),
                                     generator=generator.get_state(), sampler=sampler.state(), iteration=done,
@@ -150,6 +163,7 @@ def fit(modules: dict[str, nn.Module], loss: Callable[[torch.Tensor], torch.Tens
     mode(True)
     for i in tqdm(range(start, schedule.iterations), desc=desc, initial=start, total=schedule.iterations, leave=False):
         if evaluate is not None and schedule.eval_every is not None and i % schedule.eval_every == 0:
+            read_back()
             mode(False)
             for key, value in evaluate().items():
                 history.setdefault(key, []).append(float(value))
@@ -160,13 +174,16 @@ def fit(modules: dict[str, nn.Module], loss: Callable[[torch.Tensor], torch.Tens
         value.backward()
         optimizer.step()
         scheduler.step()
-        history["train"].append(value.item())
+        pending.append(value.detach())
         done = i + 1
+        if len(pending) >= LOSS_READBACK:
+            read_back()
         if checkpoint is not None and ((schedule.checkpoint_every and done % schedule.checkpoint_every == 0)
                                        or done == schedule.iterations):
             save(done)
         if callback is not None:
             callback(done)
+    read_back()
     mode(False)
     return history
 
@@ -209,6 +226,14 @@ def mean_sse(encoder: nn.Module, decoder: nn.Module, images: torch.Tensor) -> fl
     return float(sse(reconstruct(encoder, decoder, images), images).mean())
 
 
+def to_device(batch: torch.Tensor, device: str | torch.device) -> torch.Tensor:
+    """A CPU mini-batch on ``device``: to a GPU through pinned memory without blocking the host (the copy is
+    ordered before the kernels that read it on the same stream), elsewhere as it is."""
+    if torch.device(device).type == "cuda":
+        return batch.pin_memory().to(device, non_blocking=True)
+    return batch.to(device)
+
+
 def batch_of(images, index: torch.Tensor) -> torch.Tensor:
     """Images ``index`` of a tensor, or of a dataset with a ``batch(indices)`` method (e.g.
     :class:`rdcn.core.data.RandomCrops`, which makes its images on demand)."""
@@ -231,7 +256,7 @@ def train_dcn(encoder: nn.Module, decoder: nn.Module, train_images, held_out_ima
         decoder.to(device)
 
         def loss(index: torch.Tensor) -> torch.Tensor:
-            x = batch_of(train_images, index).to(device)
+            x = to_device(batch_of(train_images, index), device)
             with torch.no_grad():
                 z = encoder(x)
             return sse(decoder(z, x.shape[-2:]), x).mean()

@@ -167,7 +167,8 @@ def _train(modules: dict[str, nn.Module], forward, inputs: torch.Tensor, labels:
         curve.extend(evaluated() for mark in marks if mark == done)
 
     def loss(index: torch.Tensor) -> torch.Tensor:
-        return F.cross_entropy(forward(inputs[index].to(device)), labels[index].to(device))
+        return F.cross_entropy(forward(training.to_device(inputs[index], device)),
+                               training.to_device(labels[index], device))
 
     training.fit(modules, loss, len(inputs), plan, generator, sampling="epochs", callback=callback, desc=desc)
     return curve

@@ -172,8 +172,8 @@ def _fit(config: dict, train_set, curve, checkpoint) -> tuple[Classifier, Snapsh
 
     def loss(index: torch.Tensor) -> torch.Tensor:
         snapshots.step(model.encoder)
-        x = fashion_images(train_set.data[index], size).to(device)
-        return F.cross_entropy(model(x), train_set.targets[index].to(device))
+        x = training.to_device(fashion_images(train_set.data[index], size), device)
+        return F.cross_entropy(model(x), training.to_device(train_set.targets[index], device))
 
     history = training.fit(dict(model=model, snapshots=snapshots), loss, len(train_set.data), schedule, generator,
                            sampling="epochs", checkpoint=checkpoint,
