@@ -88,9 +88,10 @@ train: install
 	$(BIN)/python -m rdcn.he.training_plan train
 
 ## bench: time the book's workloads (time per unit, useful GFLOP/s, fraction of the fp32 matmul peak measured in
-## the same run, new path against old) into results/benchmarks.json; DEVICE=cuda for a GPU (via RDCN_DEVICE)
+## the same run, new path against old) into results/benchmarks.json; DEVICE=cuda for a GPU (via RDCN_DEVICE);
+## no progress bars in its table (tqdm reads TQDM_DISABLE when it is imported)
 bench: install
-	$(BIN)/python benchmarks/bench.py
+	TQDM_DISABLE=1 $(BIN)/python benchmarks/bench.py
 
 ## lint: ruff on the package, the tests and the benchmarks
 lint: install

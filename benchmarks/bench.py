@@ -327,7 +327,6 @@ def main(argv: list[str] | None = None) -> dict:
     parser.add_argument("--full", action="store_true", help="more repeats and larger settings")
     parser.add_argument("--only", nargs="+", choices=[w.__name__ for w in WORKLOADS], help="these workloads only")
     args = parser.parse_args(argv)
-    os.environ["TQDM_DISABLE"] = "1"  # the trainings timed here would draw their bars into the table
     bench = Bench(profiles.check_device(args.device), checks.positive_int("--repeats", args.repeats), args.full)
     chosen = [w for w in WORKLOADS if not args.only or w.__name__ in args.only]
     payload = run(bench, chosen)

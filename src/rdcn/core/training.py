@@ -227,9 +227,9 @@ def mean_sse(encoder: nn.Module, decoder: nn.Module, images: torch.Tensor) -> fl
 
 
 def to_device(batch: torch.Tensor, device: str | torch.device) -> torch.Tensor:
-    """A CPU mini-batch on ``device``: to a GPU through pinned memory without blocking the host (the copy is
-    ordered before the kernels that read it on the same stream), elsewhere as it is."""
-    if torch.device(device).type == "cuda":
+    """A mini-batch on ``device``: from the CPU to a GPU through pinned memory without blocking the host (the copy
+    is ordered before the kernels that read it on the same stream), otherwise by ``Tensor.to``."""
+    if torch.device(device).type == "cuda" and batch.device.type == "cpu":
         return batch.pin_memory().to(device, non_blocking=True)
     return batch.to(device)
 
