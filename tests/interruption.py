@@ -1,4 +1,5 @@
-"""A shared step of the runner tests: kill the worker process that trains a job, mid-training."""
+"""Shared steps of the runner tests: a job's model as its tensors, their comparison, and killing the worker process
+that trains a job, mid-training."""
 import os
 import signal
 import threading
@@ -7,6 +8,22 @@ import time
 import torch
 
 from rdcn.core import cache
+
+
+def _tensors(value, prefix: str = "") -> dict[str, torch.Tensor]:
+    if isinstance(value, dict):
+        return {name: t for key, item in value.items() for name, t in _tensors(item, f"{prefix}{key}.").items()}
+    return {prefix: value} if isinstance(value, torch.Tensor) else {}
+
+
+def model_tensors(job) -> dict[str, torch.Tensor]:
+    """Every tensor of the job's model file (weights, buffers, snapshots), by its path in the payload."""
+    return _tensors(cache.load(job.output))
+
+
+def same_tensors(a: dict[str, torch.Tensor], b: dict[str, torch.Tensor]) -> bool:
+    """The same tensors under the same names, bit for bit (the same code on one thread, run twice)."""
+    return a.keys() == b.keys() and all(torch.equal(a[k], b[k]) for k in a)
 
 
 def kill_mid_training(job, run) -> tuple[int, dict]:

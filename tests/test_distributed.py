@@ -9,8 +9,7 @@ import json
 from pathlib import Path
 
 import pytest
-import torch
-from interruption import kill_mid_training
+from interruption import kill_mid_training, model_tensors, same_tensors
 
 from rdcn import book
 from rdcn.core import cache, jobs, paths, profiles
@@ -32,21 +31,6 @@ def cluster():
     ray.shutdown()
 
 
-def _tensors(value, prefix: str = "") -> dict[str, torch.Tensor]:
-    if isinstance(value, dict):
-        return {name: t for key, item in value.items() for name, t in _tensors(item, f"{prefix}{key}.").items()}
-    return {prefix: value} if isinstance(value, torch.Tensor) else {}
-
-
-def _weights(job) -> dict[str, torch.Tensor]:
-    """Every tensor of the job's model file (weights, buffers, snapshots), by its path in the payload."""
-    return _tensors(cache.load(job.output))
-
-
-def _same(a: dict[str, torch.Tensor], b: dict[str, torch.Tensor]) -> bool:
-    return a.keys() == b.keys() and all(torch.equal(a[k], b[k]) for k in a)
-
-
 def _chapter_results(cache_dir: Path, where: Path, monkeypatch) -> dict:
     """Chapter 2 executed at the smoke profile, reading its models from ``cache_dir``; its numbers and verdicts."""
     monkeypatch.setenv("RDCN_CACHE_DIR", str(cache_dir))
@@ -63,12 +47,12 @@ def test_the_smoke_plan_on_ray_gives_the_in_process_models_and_results(cluster, 
     planned = training_plan.plan(sizes, 0, "cpu", "", count_flops=False)
     monkeypatch.setenv("RDCN_CACHE_DIR", str(tmp_path / "here"))
     here = jobs.run_local(planned, workers=0, progress=False)
-    reference = {job.key: _weights(job) for job in planned}
+    reference = {job.key: model_tensors(job) for job in planned}
     monkeypatch.setenv("RDCN_CACHE_DIR", str(tmp_path / "ray"))
     report = jobs.run_ray(planned, progress=False)
     assert [r["status"] for r in report.values()] == [r["status"] for r in here.values()] == ["trained"] * len(planned)
     for job in planned:
-        assert _same(_weights(job), reference[job.key]), job.label
+        assert same_tensors(model_tensors(job), reference[job.key]), job.label
     assert all(r["status"] == "cached" for r in jobs.run_ray(planned, progress=False).values())  # idempotent
     assert not list((tmp_path / "ray").glob("*.lock")) and not list((tmp_path / "ray").glob("*.part"))
 
@@ -82,13 +66,13 @@ def test_a_killed_task_is_retried_and_resumes_from_its_checkpoint(cluster, tmp_p
     job = inversion.job(DCN("vgg16", "conv1"), sizes)
     monkeypatch.setenv("RDCN_CACHE_DIR", str(tmp_path / "here"))
     jobs.run_local([job], workers=0, progress=False)
-    reference = _weights(job)
+    reference = model_tensors(job)
 
     monkeypatch.setenv("RDCN_CACHE_DIR", str(tmp_path / "ray"))
     done_at_kill, outcome = kill_mid_training(job, lambda: jobs.run_ray([job], retries=2, progress=False))
     assert 0 < done_at_kill < sizes.iterations
     assert outcome[job.key]["status"] == "trained"
-    assert _same(_weights(job), reference)
+    assert same_tensors(model_tensors(job), reference)
 
 
 def test_a_corrupt_model_is_refused_and_trained_again_on_ray(cluster, tmp_path, monkeypatch):
@@ -96,10 +80,10 @@ def test_a_corrupt_model_is_refused_and_trained_again_on_ray(cluster, tmp_path, 
     sizes = profiles.sizes(CHAPTER, "smoke")
     job = inversion.job(DCN("vgg16", "conv1"), sizes)
     jobs.run_ray([job], progress=False)
-    reference = _weights(job)
+    reference = model_tensors(job)
     Path(job.output).write_bytes(b"not a model")
     with pytest.warns(cache.CorruptCacheWarning, match=job.key), pytest.raises(FileNotFoundError, match="cache"):
         inversion.load(DCN("vgg16", "conv1"), sizes)
     assert jobs.run_ray([job], progress=False)[job.key]["status"] == "trained"
-    assert _same(_weights(job), reference)
+    assert same_tensors(model_tensors(job), reference)
     assert paths.cache_dir() == tmp_path

@@ -6,7 +6,7 @@ from pathlib import Path
 
 import pytest
 import torch
-from interruption import kill_mid_training
+from interruption import kill_mid_training, model_tensors, same_tensors
 
 from rdcn.core import cache, jobs, paths, profiles
 from rdcn.he import inversion, trained_encoder
@@ -85,10 +85,6 @@ def _plan(sizes):
     return [clf] + dcns
 
 
-def _weights(job):
-    return cache.load(job.output)["decoder" if job.key.startswith("dcn") else "state"]
-
-
 def test_workers_give_the_weights_of_in_process_training(tmp_path, monkeypatch):
     """Dependencies first (the trained DCNs after their classifier), every model bit-identical to the one trained
     in this process: each job runs on one thread whichever runner runs it."""
@@ -96,13 +92,12 @@ def test_workers_give_the_weights_of_in_process_training(tmp_path, monkeypatch):
     planned = _plan(sizes)
     here = jobs.run_local(planned, workers=0, progress=False)
     assert [r["status"] for r in here.values()] == ["trained"] * len(planned)
-    reference = {job.key: _weights(job) for job in planned}
+    reference = {job.key: model_tensors(job) for job in planned}
     monkeypatch.setenv("RDCN_CACHE_DIR", str(tmp_path / "workers"))
     report = jobs.run_local(planned, workers=2, progress=False)
     assert all(r["status"] == "trained" for r in report.values())
     for job in planned:
-        for name, tensor in _weights(job).items():
-            assert torch.equal(tensor, reference[job.key][name]), (job.label, name)
+        assert same_tensors(model_tensors(job), reference[job.key]), job.label
     assert all(r["status"] == "cached" for r in jobs.run_local(planned, workers=2, progress=False).values())
 
 
@@ -110,25 +105,23 @@ def test_a_killed_worker_is_replaced_and_its_job_resumes_from_its_checkpoint(tmp
     sizes = _small_sizes(iterations=600, checkpoint_every=20)
     job = inversion.job(DCN("vgg16", "conv1"), sizes)
     jobs.run_local([job], workers=0, progress=False)
-    reference = _weights(job)
+    reference = model_tensors(job)
 
     monkeypatch.setenv("RDCN_CACHE_DIR", str(tmp_path / "killed"))
     done_at_kill, outcome = kill_mid_training(job, lambda: jobs.run_local([job], workers=1, progress=False))
     assert 0 < done_at_kill < sizes.iterations
     assert outcome[job.key]["status"] == "trained"
-    for name, tensor in _weights(job).items():
-        assert torch.equal(tensor, reference[name]), name
+    assert same_tensors(model_tensors(job), reference)
 
 
 def test_a_corrupt_model_is_refused_and_trained_again():
     sizes = _small_sizes()
     job = inversion.job(DCN("vgg16", "conv1"), sizes)
     jobs.run_local([job], workers=0, progress=False)
-    reference = _weights(job)
+    reference = model_tensors(job)
     Path(job.output).write_bytes(b"not a model")
     with pytest.warns(cache.CorruptCacheWarning, match=job.key), pytest.raises(FileNotFoundError, match="cache"):
         inversion.load(DCN("vgg16", "conv1"), sizes)
     assert not job.done()  # the corrupt file was deleted, so the runner trains it again
     assert jobs.run_local([job], workers=0, progress=False)[job.key]["status"] == "trained"
-    for name, tensor in _weights(job).items():
-        assert torch.equal(tensor, reference[name])
+    assert same_tensors(model_tensors(job), reference)
