@@ -64,8 +64,6 @@ from rdcn.gilbert import cnn_iht
 from rdcn.he import batched, inversion
 from rdcn.he import random_reconstruction as rr
 
-OUTPUT = "benchmarks.json"
-
 
 @dataclass
 class Bench:
@@ -159,16 +157,7 @@ def dcn_step(architecture: str, layer: str, size: int, width: float, fused: bool
 def dcn_step_flops(architecture: str, layer: str, size: int, width: float) -> int:
     """The useful FLOPs of one :func:`dcn_step` (fused decoder), counted on the meta device (shapes only)."""
     layers = architectures.cut(architectures.architecture(architecture, width=width), layer)
-    with torch.device("meta"):
-        encoder, decoder = architectures.build_encoder(layers), architectures.build_decoder(layers)
-        x = torch.zeros(DCN_BATCH, 3, size, size)
-
-    def step() -> None:
-        with torch.no_grad():
-            z = encoder(x)
-        training.sse(decoder(z, x.shape[-2:]), x).mean().backward()
-
-    return flops(step)
+    return int(inversion.step_flops(layers, size, DCN_BATCH))
 
 
 def _repeated(call: Callable[[], object], times: int) -> None:
@@ -330,7 +319,7 @@ def main(argv: list[str] | None = None) -> dict:
     bench = Bench(profiles.check_device(args.device), checks.positive_int("--repeats", args.repeats), args.full)
     chosen = [w for w in WORKLOADS if not args.only or w.__name__ in args.only]
     payload = run(bench, chosen)
-    path = results.write_json(paths.results_dir() / OUTPUT, results.jsonable(payload))
+    path = results.write_json(paths.benchmarks_file(), results.jsonable(payload))
     print(table(payload))
     print(f"written: {path}")
     return payload

@@ -60,7 +60,7 @@ def _package_digest() -> str:
 
 def _benchmarks_digest() -> str:
     """The digest of ``results/benchmarks.json`` (the ledger shows it), '' where there is none."""
-    path = paths.results_dir() / "benchmarks.json"
+    path = paths.benchmarks_file()
     return hashlib.sha256(path.read_bytes()).hexdigest() if path.is_file() else ""
 
 

@@ -26,7 +26,6 @@ from .core.runs import Run
 
 BADGES = {HOLDS: "bdg-success", FAILS: "bdg-danger", INCONCLUSIVE: "bdg-warning"}
 MISSING = "not measured"
-BENCHMARKS = "benchmarks.json"
 LIST_LIMIT = 8  # a list longer than this is shown by its first and last values and its length
 TEXT_LIMIT = 600  # characters of one measured value, at most
 
@@ -212,14 +211,14 @@ def performance(path: Path | None = None) -> str:
     machine's fp32 matmul peak, then one row per workload with its time, its useful FLOP/s (no FLOP on a structural
     zero counted), their share of that peak and its speed-up over the baseline path measured in the same run;
     without the file, a sentence saying how to make it."""
-    path = path or paths.results_dir() / BENCHMARKS
+    path = path or paths.benchmarks_file()
     if not path.is_file():
-        return (f"No performance measurements on this machine (`results/{BENCHMARKS}` is absent): `make bench` "
+        return (f"No performance measurements on this machine (`results/{path.name}` is absent): `make bench` "
                 "measures them.")
     try:
         payload = json.loads(path.read_text())
         environment, rows = payload["environment"], payload["rows"]
-        lines = [f"From `results/{BENCHMARKS}` (`make bench`), on {_escape(environment['device'])} with "
+        lines = [f"From `results/{path.name}` (`make bench`), on {_escape(environment['device'])} with "
                  f"{environment['threads']} threads, torch {_escape(environment['packages']['torch'])}: fp32 matmul "
                  f"peak {payload['matmul_gflops']:.1f} GFLOP/s.", "",
                  "| workload | time | useful GFLOP/s | of peak | speed-up |", "|---|---|---|---|---|"]

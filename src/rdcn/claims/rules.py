@@ -91,6 +91,19 @@ def _points(measured: dict, x_name: str, y_name: str) -> tuple[np.ndarray, np.nd
     return x, y
 
 
+def _spearman(x: np.ndarray, y: np.ndarray) -> tuple[float, float] | None:
+    """Spearman's ρ of the points and its Fisher z (ρ kept inside ±1); None with under 4 points or one x value."""
+    if y.size < 4 or len(set(x.tolist())) < 2:
+        return None
+    rho = float(stats.spearmanr(x, y).statistic)
+    return rho, math.atanh(max(min(rho, 1 - 1e-12), -1 + 1e-12))
+
+
+def _all_of(states: list[str]) -> str:
+    """Holds if every state holds, does not hold if one does not, inconclusive otherwise."""
+    return HOLDS if all(s == HOLDS for s in states) else FAILS if FAILS in states else INCONCLUSIVE
+
+
 @dataclass(frozen=True)
 class Exact:
     """A deterministic check: the boolean measurement ``key``."""
@@ -180,10 +193,10 @@ class Trend:
     def decide(self, measured: dict) -> Verdict:
         x, y = _points(measured, self.x, self.y)
         n = x.size
-        if n < 4 or len(set(x.tolist())) < 2:
+        fit = _spearman(x, y)
+        if fit is None:
             return _too_few(n, "points")
-        rho = float(stats.spearmanr(x, y).statistic)
-        z, se = math.atanh(max(min(rho, 1 - 1e-12), -1 + 1e-12)), math.sqrt(1.06 / (n - 3))
+        (rho, z), se = fit, math.sqrt(1.06 / (n - 3))
         q = stats.norm.ppf(0.5 + LEVEL / 2)
         low, high = math.tanh(z - q * se), math.tanh(z + q * se)
         claimed = (0.0, 1.0) if self.direction == "increasing" else (-1.0, 0.0)
@@ -315,7 +328,7 @@ class Equivalent:
                 low, high = stats.ttest_ind(ra, rb, equal_var=False).confidence_interval(LEVEL)
             rows.append((label, mean, float(low), float(high), _decide(low, high, -self.margin, self.margin)))
         states = [row[-1] for row in rows]
-        state = HOLDS if all(s == HOLDS for s in states) else FAILS if FAILS in states else INCONCLUSIVE
+        state = _all_of(states)
         label, mean, low, high, _ = max(rows, key=lambda row: max(abs(row[2]), abs(row[3])))
         where = f"{self.x} = {label}" if self.x else f"setting {label} of {len(rows)}"
         return Verdict(state, mean, (low, high),
@@ -341,15 +354,16 @@ class TrendDifference:
                 "below, inconclusive if it contains 0")
 
     def decide(self, measured: dict) -> Verdict:
-        rhos, sizes = [], []
+        rhos, z, sizes = [], [], []
+        sign = 1.0 if self.direction == "increasing" else -1.0
         for name in (self.a, self.b):
             xs, y = _points(measured, self.x, name)
-            if y.size < 4 or len(set(xs.tolist())) < 2:
+            fit = _spearman(xs, y)
+            if fit is None:
                 return _too_few(y.size, f"points of {name}")
-            rhos.append(float(stats.spearmanr(xs, y).statistic))
+            rhos.append(fit[0])
+            z.append(sign * fit[1])
             sizes.append(y.size)
-        sign = 1.0 if self.direction == "increasing" else -1.0
-        z = [sign * math.atanh(max(min(rho, 1 - 1e-12), -1 + 1e-12)) for rho in rhos]
         diff, se = z[0] - z[1], math.sqrt(sum(1.06 / (n - 3) for n in sizes))
         q = stats.norm.ppf(0.5 + LEVEL / 2)
         low, high = diff - q * se, diff + q * se
@@ -374,9 +388,8 @@ class AllOf:
 
     def decide(self, measured: dict) -> Verdict:
         verdicts = [part.decide(measured) for part in self.parts]
-        states = [v.state for v in verdicts]
-        state = HOLDS if all(s == HOLDS for s in states) else FAILS if FAILS in states else INCONCLUSIVE
-        return Verdict(state, None, None, "; ".join(f"{v.summary}: {v.state}" for v in verdicts))
+        return Verdict(_all_of([v.state for v in verdicts]), None, None,
+                       "; ".join(f"{v.summary}: {v.state}" for v in verdicts))
 
 
 RULES = (Exact, Bound, PairedDifference, Trend, Within, Spread, Slope, Equivalent, TrendDifference, AllOf)

@@ -21,6 +21,11 @@ def results_dir() -> Path:
     return Path(os.environ.get("RDCN_RESULTS_DIR") or project_root() / "results")
 
 
+def benchmarks_file() -> Path:
+    """Where ``make bench`` writes its measurements (the ledger shows them; the training plan reads its GPU rate)."""
+    return results_dir() / "benchmarks.json"
+
+
 def cache_dir() -> Path:
     return Path(os.environ.get("RDCN_CACHE_DIR") or project_root() / "data" / "cache")
 

@@ -25,8 +25,6 @@ from . import compressive_sensing as cs
 
 #: Gilbert et al. Table 2 (quoted): the fraction of non-zero activations of VGG16 on ILSVRC validation images.
 PAPER_DENSITY = {"conv1_1": 0.491, "conv3_3": 0.287, "conv5_3": 0.073}
-#: Gilbert et al. Table 4 (quoted): the range of the coherence of learned and of random filters over the layers.
-PAPER_COHERENCE = {"learned": (0.40, 0.94), "random": (0.06, 0.67)}
 
 
 @torch.no_grad()

@@ -27,6 +27,7 @@ import torch.nn.functional as F
 from torch import nn
 
 from ..core import checks, data, seeds, training
+from ..core.random_weights import as_generator
 
 KINDS = ("random", "learned")
 #: Gilbert et al., Table 1 (quoted): CIFAR-10 test accuracy of random and learned filters at 1, 2 and 3 layers.
@@ -56,7 +57,7 @@ def load_split(train: bool, n: int, data_dir: str = "", generator: torch.Generat
         images, labels = split.data[:, None], split.targets
     if checks.positive_int("n", n) > len(images):
         raise ValueError(f"n must be an integer in [1, {len(images)}] (the split's size), got {n!r}")
-    generator = generator if isinstance(generator, torch.Generator) else torch.Generator().manual_seed(generator)
+    generator = as_generator(generator)
     index = torch.randperm(len(images), generator=generator)[:n]
     return images[index].float() / 255.0, labels[index].long()
 
@@ -180,7 +181,7 @@ def train_learned(depth_widths, kernel: int, train: tuple, test: tuple, plan: tr
     labels); its accuracy on ``test`` at every evaluation of ``plan`` and at the end."""
     (x, y), (x_test, y_test) = train, test
     model = ConvNet(x.shape[1], x.shape[-1], tuple(depth_widths), kernel, "learned")
-    generator = torch.Generator().manual_seed(seed)
+    generator = as_generator(seed)
     initialise_(model, generator).to(device)
     return _train(dict(model=model), model, x, y, plan, generator, lambda: accuracy(model, x_test, y_test, device),
                   device, f"learned filters, {len(depth_widths)} layer(s)")
@@ -194,7 +195,7 @@ def train_random(widths, kernel: int, train: tuple, test: tuple, plan: training.
     trained on them. Per depth, its test accuracy at every evaluation of ``plan`` and at the end."""
     (x, y), (x_test, y_test) = train, test
     stack = ConvNet(x.shape[1], x.shape[-1], tuple(widths), kernel, "random")
-    generator = torch.Generator().manual_seed(seed)
+    generator = as_generator(seed)
     initialise_(stack, generator).to(device)
     fit_batchnorm_(stack, x[:statistics_images], plan.batch, device)
     curves = []

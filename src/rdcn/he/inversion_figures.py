@@ -496,8 +496,3 @@ def claims_table(ch) -> None:
             for claim in of_chapter(ch.name)]
     ch.table("claims-summary", rows, ["claim", "where", "designed_for", "verdict"])
 
-
-def comparison_phrase(value: float, smaller: str, larger: str) -> str:
-    """``smaller`` if ``value`` < 0 else ``larger``: a number-driven word for the prose."""
-    return smaller if value < 0 else larger
-

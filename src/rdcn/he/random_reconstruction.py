@@ -168,9 +168,10 @@ def sweep(nets: dict, images: torch.Tensor, seeds_by_setting: dict, device: str 
     for i, setting in enumerate(settings):
         for chunk, part, out in batched.outputs(nets[setting], seeds_by_setting[setting], images, device=device,
                                                 max_bytes=max_bytes, **config):
-            out = out.flatten(0, 1).cpu()
+            out = out.flatten(0, 1)
             target = images[part.start : part.stop].repeat(len(chunk), 1, 1, 1)
-            s, rr, inv = metrics.quality(out, target)
+            s, rr, inv = metrics.quality(out, target)  # on the outputs' device
+            out = out.cpu()
             negative = np.where(inv, -rr, rr) < 0  # the grayscale r of the output as it came (before the inversion)
             scores = [(ssim, s), (r, rr), (inverted, inv), (colour, colour_r(out, target, negative))]
             if reference is not None:

@@ -22,6 +22,7 @@ from ..core import architectures as arch
 from ..core import figures, metrics
 from ..core.figures import scale_figure
 from . import random_reconstruction as rr
+from .finite_width import width_axis
 from .theory import limit, variant
 
 #: The sweeps: name → (seed key, variant_config arguments).
@@ -78,8 +79,7 @@ class WidthStudy:
         l2, mx = self.sweeps["variant-l2"], self.sweeps["variant"]
         ssim_l2, (ssim_max, std_max), (ssim_orig, std_orig) = l2.summary()[0], mx.summary(), \
             self.sweeps["original"].summary()
-        widest_l2 = l2.per_network()[-1]
-        half = rr.t_half_width(widest_l2)
+        widest_l2, half = l2.per_network()[-1], l2.half_width()[-1]
         low, high = widest_l2.mean() - half, widest_l2.mean() + half
         limit_ssim = float(self.limit_ssim.mean())
         gap = mx.per_network() - l2.per_network()  # paired: the same filters
@@ -112,7 +112,7 @@ class WidthStudy:
             result = self.sweeps[name]
             figures.mean_std_curves(self.widths, {"SSIM": result.summary("ssim"), "Pearson r": result.summary("r")},
                                     "number of channels N", "quality", ax=ax, logx=True, title=f"({letter}) {name}")
-            _width_ticks(ax, self.widths)
+            width_axis(ax, self.widths)
         return fig
 
     def fig10(self, shown: int):
@@ -144,14 +144,9 @@ class WidthStudy:
                                 "number of channels N", "cosine to ȳ", ax=right, logx=True,
                                 title="(b) cosine of the output to ȳ")
         for ax in (left, right):
-            _width_ticks(ax, self.widths)
+            width_axis(ax, self.widths)
         fig.tight_layout()
         return fig
-
-
-def _width_ticks(ax, widths) -> None:
-    ax.set_xticks(widths, [str(w) for w in widths])
-    ax.minorticks_off()
 
 
 def run(ch, images: torch.Tensor) -> WidthStudy:

@@ -24,6 +24,8 @@ import os
 from collections.abc import Callable
 from dataclasses import dataclass
 
+import torch
+
 from ..core import checks, jobs, paths, profiles, random_weights
 from ..core.runs import Run
 from . import inversion
@@ -129,7 +131,7 @@ def plan(sizes, seed: int = 0, device: str = "cpu", data_dir: str = "", count_fl
 def gpu_flops() -> tuple[float, str]:
     """(useful FP32 FLOP/s, where the number comes from): the median useful throughput of the ``cuda`` rows of
     ``results/benchmarks.json`` (``make bench DEVICE=cuda``) where present, else :data:`REFERENCE_GPU`'s."""
-    path = paths.results_dir() / "benchmarks.json"
+    path = paths.benchmarks_file()
     try:
         rows = json.loads(path.read_text()).get("rows", [])
     except (OSError, ValueError, AttributeError):
@@ -243,15 +245,18 @@ def main(argv: list[str] | None = None) -> None:
                                                  "lacks (the run from the RDCN_* variables, as make exports them)")
     parser.add_argument("command", choices=("plan", "train"))
     parser.add_argument("--engine", default=os.environ.get("RDCN_ENGINE") or "local")
-    parser.add_argument("--workers", default=os.environ.get("RDCN_WORKERS") or str(os.cpu_count() or 1))
+    parser.add_argument("--workers", default=os.environ.get("RDCN_WORKERS") or "",
+                        help="worker processes (default: one per GPU with DEVICE=cuda, else one per CPU)")
     args = parser.parse_args(argv)
     engine = checks.choice("engine", args.engine, jobs.ENGINES)
+    run = Run.from_environment()
+    if not args.workers:
+        args.workers = str(torch.cuda.device_count() if run.device == "cuda" else os.cpu_count() or 1)
     try:
         workers = int(args.workers)
     except ValueError:
         raise SystemExit(f"workers must be a positive integer, got {args.workers!r}") from None
     checks.positive_int("workers", workers)
-    run = Run.from_environment()
     sizes = profiles.sizes(CHAPTER, run.profile, **run.overrides(CHAPTER))
     # Without a data folder the paper plan is still listed (sizes, FLOPs, GPU hours); only its cache keys, which
     # name the ImageNet folder, are unknown until DATA_DIR is given.
