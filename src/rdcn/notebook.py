@@ -9,7 +9,8 @@ the chapter reads at this profile, and opens the chapter's results. Then:
 - ``ch.figure("fig-name", fig)`` glues a figure and closes it; ``ch.table("name", rows)`` a Markdown table;
 - ``ch.record(key, value)`` stores a number (or array, table) in the chapter's results;
 - ``ch.claim("claim_id", **measured)`` decides a registered claim (:mod:`rdcn.claims`) by its rule on the measured
-  numbers, stores it and glues ``verdict-<id>`` (its state and the statistic) and ``state-<id>`` (its state), so
+  numbers, stores it and glues ``verdict-<id>`` (its state and the statistic), ``state-<id>`` (its state) and
+  ``design-<id>`` (whether this run's profile is one the claim is designed for), so
   that every sentence stating an outcome is glued from the verdict;
 - ``ch.save()`` writes ``results/<run>/<chapter>.json``.
 """
@@ -88,14 +89,18 @@ class Chapter:
 
     def claim(self, claim_id: str, **measured: Any) -> registry.Verdict:
         """Decide the registered claim ``claim_id`` on ``measured`` (the inputs its rule names, plus any context
-        worth storing), record it, and glue ``verdict-<id>`` and ``state-<id>``. Returns the verdict."""
+        worth storing), record it, and glue ``verdict-<id>``, ``state-<id>`` and ``design-<id>`` (whether the claim is
+        designed to show at this run's profile, in words). Returns the verdict."""
         claim = registry.get(claim_id)
         if claim.chapter != self.name:
             raise ValueError(f"claim {claim_id!r} belongs to chapter {claim.chapter!r}, not {self.name!r}")
         verdict = claim.decide(measured)
         self.results.claim(claim, measured, verdict)
+        designed = (f"designed to show at this run's {self.run.profile} profile" if self.run.profile in
+                    claim.designed_for else f"designed to show at the {' and '.join(claim.designed_for)} "
+                    f"profile{'s' * (len(claim.designed_for) > 1)}, not at this run's {self.run.profile}")
         self.glue(**{f"state-{claim_id}": verdict.state, f"verdict-{claim_id}": f"{verdict.state} "
-                     f"({verdict.summary})"})
+                     f"({verdict.summary})", f"design-{claim_id}": designed})
         return verdict
 
     def rerun_command(self) -> str:

@@ -59,6 +59,10 @@ class Claim:
         """The verdict of this claim's rule on ``measured``."""
         return self.rule.decide(measured)
 
+    def along(self, measurements: list[dict[str, Any]]) -> list[Verdict]:
+        """The rule's verdict on each of ``measurements`` (the claim along its scale knob: shown, not recorded)."""
+        return [self.decide(measured) for measured in measurements]
+
     def describe(self) -> dict[str, Any]:
         """What the registry says of this claim, as stored beside its verdict."""
         return dict(paper=PAPERS[self.paper], where=self.where, statement=self.statement,

@@ -336,7 +336,8 @@ def homogeneity(study: Study, images: int = 8) -> float:
                 for sigma in (1.0, *random_weights.GAUSSIAN_SIGMAS)]
     deviation = max(float((f - features[0]).abs().max()) for f in features)
     study.ch.record("homogeneity_max_deviation", deviation)
-    study.ch.glue(homogeneity_deviation=deviation, homogeneity_images=images)
+    study.ch.glue(homogeneity_deviation=deviation, homogeneity_images=images,
+                  homogeneity_epsilons=deviation / float(np.finfo(np.float32).eps))
     return deviation
 
 
@@ -459,7 +460,7 @@ def scale_figures(claim_id: str, knobs: dict[str, tuple[str, list, list[dict]] |
                 f"this knob ({name}) does not exist at this profile")
             continue
         label, values, measured = knob
-        verdicts = [claim.decide(m) for m in measured]
+        verdicts = claim.along(measured)
         found[f"scale-{claim_id}" + (f"-{name}" if i else "")] = figures.scale_figure(
             label, list(range(len(values))), verdicts, _statistic_name(claim.rule), _claimed(claim.rule),
             tick_labels=[f"{v:g}" for v in values])
