@@ -6,8 +6,9 @@ Workloads (:data:`WORKLOADS`, each a function of a :class:`Bench`, returning row
 - :func:`dcn_steps` — chapter 2's DCN training step (He et al. §3.1, Eq. 1: the encoder's features, the DCN,
   the summed squared error, Adam; batch 16, width 0.25) for VGG16 Conv1…Conv5 at 32 px and AlexNet Conv1…Conv5
   at 64 px, then larger steps (VGG16 Conv5 at 64 px, width 0.5; one step at 227 px, width 1.0, the paper's).
-  New path: the fused decoder (zero-fill upsampling and conv as one strided transposed convolution); baseline:
-  the literal decoder (``fused=False``).
+  New path: the step as training runs it — the fused decoder (zero-fill upsampling and conv as one strided
+  transposed convolution), on features computed once per image where training holds them (the book's sets: the
+  step plus its share of that pass); baseline: the literal decoder (``fused=False``) encoding every mini-batch.
 - ``parallel_dcns`` (``benchmarks/parallel_dcns.py``) — chapter 2's many small DCNs through the local runner's
   one-thread workers against the one-at-a-time loop (its module says how).
 - :func:`random_networks` — §4's random CNN-DCNs (rrVGG Conv1-DeConv1, N channels, 64 px): all networks as one
@@ -121,31 +122,41 @@ def matmul_gflops(bench: Bench) -> float:
 
 # ---------------------------------------------------------------------------------------------------- chapter 2
 
-#: (architecture, cut, image size, width, timed steps per repeat): the book's configurations, then a larger one
-DCN_STEPS = [*(("vgg16", f"conv{k}", 32, 0.25, 4) for k in range(1, 6)),
-             *(("alexnet", f"conv{k}", 64, 0.25, 2) for k in range(1, 6)),
-             ("vgg16", "conv5", 64, 0.5, 1)]
+#: (architecture, cut, image size, width, timed steps per repeat, profile): the book's configurations, then a larger
+#: one; the profile's training set and iterations decide whether training holds the features (see :func:`_dcn_row`)
+DCN_STEPS = [*(("vgg16", f"conv{k}", 32, 0.25, 4, "book") for k in range(1, 6)),
+             *(("alexnet", f"conv{k}", 64, 0.25, 2, "book") for k in range(1, 6)),
+             ("vgg16", "conv5", 64, 0.5, 1, "paper")]
 #: the paper's size: one step timed (three with ``--full``)
-DCN_PAPER_STEP = ("vgg16", "conv5", 227, 1.0, 1)
+DCN_PAPER_STEP = ("vgg16", "conv5", 227, 1.0, 1, "paper")
 DCN_BATCH = 16
+#: images of the timed feature pass (:func:`_dcn_row`)
+FEATURE_PASS_IMAGES = 256
 
 
-def dcn_step(architecture: str, layer: str, size: int, width: float, fused: bool, device: str) -> Callable:
+def dcn_step(architecture: str, layer: str, size: int, width: float, fused: bool, held: bool, device: str
+             ) -> Callable:
     """One chapter-2 training step of the DCN inverting ``architecture``'s ``layer`` (a random Gaussian encoder
     with the paper's per-layer scale, its features divided by their RMS, as :mod:`rdcn.he.inversion` builds it;
-    MSRA start; Adam at lr 10⁻³) on a fixed batch of :data:`DCN_BATCH` random images."""
+    MSRA start; Adam at lr 10⁻³) on a fixed batch of :data:`DCN_BATCH` random images; ``held``: on features
+    computed before (as training holds them, :class:`rdcn.core.training.EncodedImages`), else the encoder runs in
+    the step."""
+    encoder, images = _random_encoder(architecture, layer, size, width, DCN_BATCH)
+    encoder = encoder.to(device)
     layers = architectures.cut(architectures.architecture(architecture, width=width), layer)
-    generator = seeds.generator(0, "bench", architecture, layer, size)
-    images = torch.rand(DCN_BATCH, 3, size, size, generator=generator)
-    encoder, _ = inversion.unit_rms(inversion.random_encoder(architecture, layers, seed=0), images[:4])
-    encoder = encoder.to(device).eval()
-    decoder = training.msra_(architectures.build_decoder(layers, fused=fused), generator).to(device)
+    decoder = training.msra_(architectures.build_decoder(layers, fused=fused), seeds.generator(0, "bench", "msra"))
+    decoder = decoder.to(device)
     optimizer = torch.optim.Adam(decoder.parameters(), lr=1e-3)
     x = images.to(device)
+    with torch.no_grad():
+        features = encoder(x)
 
     def step() -> None:
-        with torch.no_grad():
-            z = encoder(x)
+        if held:
+            z = features
+        else:
+            with torch.no_grad():
+                z = encoder(x)
         loss = training.sse(decoder(z, x.shape[-2:]), x).mean()
         optimizer.zero_grad(set_to_none=True)
         loss.backward()
@@ -154,10 +165,15 @@ def dcn_step(architecture: str, layer: str, size: int, width: float, fused: bool
     return step
 
 
-def dcn_step_flops(architecture: str, layer: str, size: int, width: float) -> int:
-    """The useful FLOPs of one :func:`dcn_step` (fused decoder), counted on the meta device (shapes only)."""
+def _random_encoder(architecture: str, layer: str, size: int, width: float, n: int) -> tuple[torch.nn.Module,
+                                                                                              torch.Tensor]:
+    """Chapter 2's random encoder for the bench's ``architecture``/``layer`` (eval mode), and ``n`` random
+    images."""
     layers = architectures.cut(architectures.architecture(architecture, width=width), layer)
-    return int(inversion.step_flops(layers, size, DCN_BATCH))
+    generator = seeds.generator(0, "bench", architecture, layer, size)
+    images = torch.rand(n, 3, size, size, generator=generator)
+    encoder, _ = inversion.unit_rms(inversion.random_encoder(architecture, layers, seed=0), images[:4])
+    return encoder.eval(), images
 
 
 def _repeated(call: Callable[[], object], times: int) -> None:
@@ -165,16 +181,33 @@ def _repeated(call: Callable[[], object], times: int) -> None:
         call()
 
 
-def _dcn_row(bench: Bench, architecture: str, layer: str, size: int, width: float, per_repeat: int,
+def _dcn_row(bench: Bench, architecture: str, layer: str, size: int, width: float, per_repeat: int, profile: str,
              repeats: int, warmup: int) -> dict:
+    """New path: the step as training runs it at ``profile``'s training set and iterations — where training holds
+    the features (the book's sets), the step on held features plus its share of the one feature pass over the set
+    (the pass's time per image × images / iterations); else the fused step encoding its mini-batch. Baseline: the
+    literal decoder encoding every mini-batch (the old step)."""
+    sizes = profiles.sizes("random_cnn_trained_dcn", profile)
+    layers = architectures.cut(architectures.architecture(architecture, width=width), layer)
+    counted = inversion.step_flops(layers, size, DCN_BATCH, sizes.train_images, sizes.iterations)
+    encoder, images = _random_encoder(architecture, layer, size, width, 1)
+    with torch.no_grad():
+        features = encoder(images).numel() * 4
+    held = training.holds_features(features, sizes.train_images, sizes.iterations * DCN_BATCH)
     timed = {}
     for fused in (True, False):
-        step = dcn_step(architecture, layer, size, width, fused, bench.device)
+        step = dcn_step(architecture, layer, size, width, fused, held and fused, bench.device)
         timed[fused] = bench.time(functools.partial(_repeated, step, per_repeat), per_repeat, warmup, repeats)
-    counted = dcn_step_flops(architecture, layer, size, width)
-    name = f"ch2 DCN step: {architecture} {layer}, {size} px, width {width:g}, batch {DCN_BATCH}, Adam"
-    return row(name, "training step", bench.device, timed[True], repeats, counted, "literal zero-fill decoder",
-               timed[False])
+    if held:
+        encoder, images = _random_encoder(architecture, layer, size, width, FEATURE_PASS_IMAGES)
+        encoder = encoder.to(bench.device)
+        per_image = bench.time(functools.partial(training.EncodedImages, encoder, images, bench.device,
+                                                 FEATURE_PASS_IMAGES), FEATURE_PASS_IMAGES, warmup, repeats)
+        timed[True] += per_image * sizes.train_images / sizes.iterations
+    how = "features held" if held else "encoder per batch"
+    name = f"ch2 DCN step: {architecture} {layer}, {size} px, width {width:g}, {how} ({profile})"
+    return row(name, "training step", bench.device, timed[True], repeats, counted,
+               "literal zero-fill decoder, encoder per batch", timed[False])
 
 
 def dcn_steps(bench: Bench) -> list[dict]:

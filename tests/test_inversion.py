@@ -7,7 +7,7 @@ import pytest
 import torch
 from PIL import Image
 
-from rdcn.core import architectures, jobs, profiles
+from rdcn.core import architectures, jobs, profiles, training
 from rdcn.he import inversion, trained_encoder
 from rdcn.he.inversion import DCN
 
@@ -93,8 +93,9 @@ def test_a_dcn_trains_once_and_reads_back_with_its_measured_losses(monkeypatch):
     monkeypatch.setattr(inversion.training.torch.optim.Adam, "step", lambda *a, **k: pytest.fail("retrained"))
     assert jobs.execute(job)["status"] == "cached"
     images = inversion.image_sets(sizes, "vgg16", "domain")[1].first(2)
-    held_out = inversion.mean_sse(model.encoder, model.decoder, inversion.image_sets(sizes, "vgg16", "domain")[1],
-                                  sizes.eval_images)
+    held_out_set = inversion.image_sets(sizes, "vgg16", "domain")[1]
+    held_out = training.mean_sse(model.decoder, training.EncodedImages(model.encoder, held_out_set.images, "cpu", 0),
+                                 sizes.eval_images)
     assert held_out == pytest.approx(model.evaluations["held_out"], rel=1e-5)  # the loaded model is the trained one
     assert model.reconstruct(images).shape == (2, 3, sizes.image_size, sizes.image_size)
     with pytest.raises(FileNotFoundError, match="not in the cache"):
@@ -150,3 +151,12 @@ def test_paper_configuration_trains_a_step_at_tiny_size(tmp_path):
 
 def test_smooth():
     assert inversion.smooth([1.0, 3.0, 5.0, 7.0], 2) == [1.0, 2.0, 4.0, 6.0]
+
+
+def test_a_steps_flops_share_out_the_feature_pass_where_training_holds_the_features():
+    layers = architectures.cut(architectures.architecture("vgg16", width=1 / 8), "conv2")
+    per_image = jobs.step_flops(lambda device: architectures.build_encoder(layers).to(device)(
+        torch.zeros(1, 3, 32, 32, device=device)))
+    per_batch = inversion.step_flops(layers, 32, 4, images=10**6, iterations=1000)  # reads fewer images than held
+    held = inversion.step_flops(layers, 32, 4, images=400, iterations=1000)  # each image's features once
+    assert per_image > 0 and per_batch - held == pytest.approx(per_image * (4 - 400 / 1000))

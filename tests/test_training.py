@@ -123,85 +123,42 @@ def test_a_checkpoint_of_another_model_is_reported_and_replaced(tmp_path):
     assert cache.load(path)["iteration"] == SCHEDULE.iterations
 
 
-def test_datasets_with_batch_are_accepted():
-    class Images:
-        def __init__(self, x):
-            self.x = x
+class _Images:
+    """A dataset with ``batch(indices)`` (as rdcn.core.data's image folders and crops are)."""
 
-        def __len__(self):
-            return len(self.x)
+    def __init__(self, x):
+        self.x = x
 
-        def batch(self, indices):
-            return self.x[indices]
+    def __len__(self):
+        return len(self.x)
 
-    encoder, decoder, train, held = _problem()
-    history = training.train_dcn(encoder, decoder, Images(train), held, SCHEDULE, seed=0)
-    encoder, decoder2, train, held = _problem()
-    assert history == training.train_dcn(encoder, decoder2, train, held, SCHEDULE, seed=0)
+    def batch(self, indices):
+        return self.x[indices]
 
 
-@pytest.mark.parametrize("field, value", [("iterations", 0), ("batch", -1), ("eval_every", 1.5), ("lr", 0.0),
-                                          ("weight_decay", -1.0)])
-def test_bad_schedule_values_are_named(field, value):
-    kwargs = dict(iterations=1, batch=1, lr=1e-3, weight_decay=0.0, eval_every=1, checkpoint_every=1)
-    kwargs[field] = value
-    with pytest.raises(ValueError, match=field):
-        training.Schedule(**kwargs)
+def test_features_are_held_only_for_a_tensor_that_fits_and_is_read_whole(monkeypatch):
+    encoder, _, train, _ = _problem()
+    assert training.EncodedImages(encoder, train, "cpu", draws=len(train)).features is not None
+    assert training.EncodedImages(encoder, train, "cpu", draws=len(train) - 1).features is None
+    assert training.EncodedImages(encoder, _Images(train), "cpu", draws=10**6).features is None
+    monkeypatch.setattr(training, "FEATURE_BYTES", 0)
+    assert training.EncodedImages(encoder, train, "cpu", draws=10**6).features is None
 
 
-def test_empty_image_sets_are_errors():
-    encoder, decoder, train, held = _problem()
-    with pytest.raises(ValueError, match="at least one image"):
-        training.train_dcn(encoder, decoder, train[:0], held, SCHEDULE, seed=0)
-
-
-def _regression(seed=0):
-    g = torch.Generator().manual_seed(seed)
-    x, w = torch.randn(20, 3, generator=g), torch.tensor([1.0, -2.0, 0.5])
-    return x, x @ w
-
-
-@pytest.mark.parametrize("sampling, decay", [("replacement", "constant"), ("epochs", "cosine")])
-def test_fit_resumes_mid_epoch_to_the_same_weights(tmp_path, sampling, decay):
-    x, y = _regression()
-    schedule = training.Schedule(iterations=9, batch=6, lr=0.05, decay=decay, checkpoint_every=2)
-
-    def run(checkpoint=None, callback=None):
-        model = torch.nn.Linear(3, 1, bias=False)
-        torch.nn.init.zeros_(model.weight)
-        history = training.fit(dict(model=model), lambda i: (model(x[i])[:, 0] - y[i]).pow(2).mean(), len(x), schedule,
-                               torch.Generator().manual_seed(1), sampling, checkpoint=checkpoint, callback=callback)
-        return model.weight.detach().clone(), history
-
-    reference, history = run()
-    assert history["train"][-1] < history["train"][0]
-
-    def stop(i):
-        if i == 5:
-            raise KeyboardInterrupt
-
-    with pytest.raises(KeyboardInterrupt):
-        run(tmp_path / "fit.pt", stop)
-    resumed, again = run(tmp_path / "fit.pt")
-    assert torch.equal(resumed, reference) and again == history
-
-
-def test_epochs_visit_every_item_once_per_epoch():
-    seen = []
-    model = torch.nn.Linear(1, 1)
-    schedule = training.Schedule(iterations=training.iterations_per_epoch(10, 4) * 2, batch=4, lr=0.1)
-    training.fit(dict(model=model), lambda i: seen.append(i.tolist()) or model(torch.ones(len(i), 1)).sum(), 10,
-                 schedule, torch.Generator().manual_seed(0), "epochs")
-    assert [len(b) for b in seen] == [4, 4, 2, 4, 4, 2]
-    assert sorted(sum(seen[:3], [])) == list(range(10)) == sorted(sum(seen[3:], []))
-
-
-def test_fit_refuses_bad_arguments():
-    model = torch.nn.Linear(1, 1)
-    schedule = training.Schedule(iterations=1, batch=1, lr=0.1)
-    with pytest.raises(ValueError, match="sampling must be one of"):
-        training.fit(dict(model=model), lambda i: model.weight.sum(), 3, schedule, torch.Generator(), "shuffle")
-    with pytest.raises(ValueError, match="items must be a positive integer"):
-        training.fit(dict(model=model), lambda i: model.weight.sum(), 0, schedule, torch.Generator())
-    with pytest.raises(ValueError, match="decay must be one of"):
-        training.Schedule(iterations=1, batch=1, lr=0.1, decay="step")
+@pytest.mark.parametrize("per_batch", ["dataset", "too large"])
+def test_features_held_once_train_as_features_computed_per_batch(monkeypatch, per_batch):
+    """Two code paths (features computed once and indexed; each mini-batch encoded as drawn): the same training,
+    to float32 rounding."""
+    encoder, held_once, train, held = _problem()
+    reference = training.train_dcn(encoder, held_once, train, held, SCHEDULE, seed=0)
+    encoder, per_draw, train, held = _problem()
+    if per_batch == "dataset":
+        train = _Images(train)
+    else:
+        monkeypatch.setattr(training, "FEATURE_BYTES", 0)
+    history = training.train_dcn(encoder, per_draw, train, held, SCHEDULE, seed=0)
+    assert history["evaluated_at"] == reference["evaluated_at"]
+    for key in ("train", "held_out"):
+        assert history[key] == pytest.approx(reference[key], rel=1e-5)
+    for a, b in zip(_weights(held_once), _weights(per_draw)):
+        torch.testing.assert_close(a, b, rtol=1e-5, atol=1e-6)

@@ -15,7 +15,9 @@ random- and learned-filter classifiers.
 DCN training (:func:`train_dcn`): the encoder is frozen (random, or trained for classification); the DCN minimises
 the sum over pixels of the squared error between the input image and its reconstruction (:func:`sse`; the
 per-pixel mean is that divided by C·H·W), averaged over a mini-batch. It starts from the "MSRA" initialisation
-(He et al. 2015; Kaiming normal, fan-in, zero biases), drawn from the same generator as the mini-batches.
+(He et al. 2015; Kaiming normal, fan-in, zero biases), drawn from the same generator as the mini-batches. A frozen
+encoder's features of an image are the same at every iteration, so they are computed once per image where they fit
+in memory (:class:`EncodedImages`), not once per draw.
 """
 from __future__ import annotations
 
@@ -34,6 +36,8 @@ DECAYS = ("constant", "multistep", "cosine")
 #: iterations whose mini-batch losses stay on the device before one read-back (one host–device sync) into the history
 LOSS_READBACK = 100
 SAMPLINGS = ("replacement", "epochs")
+#: the most bytes of features :class:`EncodedImages` holds for one set of images (more: each mini-batch is encoded)
+FEATURE_BYTES = 1 << 30
 
 
 @dataclass(frozen=True)
@@ -221,11 +225,6 @@ def reconstruct(encoder: nn.Module, decoder: nn.Module, images: torch.Tensor, ch
     return torch.cat(out)
 
 
-def mean_sse(encoder: nn.Module, decoder: nn.Module, images: torch.Tensor) -> float:
-    """Mean over ``images`` of the per-image sum of squared reconstruction errors."""
-    return float(sse(reconstruct(encoder, decoder, images), images).mean())
-
-
 def to_device(batch: torch.Tensor, device: str | torch.device) -> torch.Tensor:
     """A mini-batch on ``device``: from the CPU to a GPU through pinned memory without blocking the host (the copy
     is ordered before the kernels that read it on the same stream), otherwise by ``Tensor.to``."""
@@ -240,30 +239,88 @@ def batch_of(images, index: torch.Tensor) -> torch.Tensor:
     return images[index] if isinstance(images, torch.Tensor) else images.batch(index.tolist())
 
 
+def holds_features(bytes_per_image: int, images: int, draws: int) -> bool:
+    """Whether :class:`EncodedImages` computes the features of a set of ``images`` images (held in memory, their
+    features ``bytes_per_image`` bytes each) once: when they fit in :data:`FEATURE_BYTES` and the run reads at least
+    as many images as the set holds (``draws``)."""
+    return draws >= images and bytes_per_image * images <= FEATURE_BYTES
+
+
+class EncodedImages:
+    """A set of images (an N×C×H×W CPU tensor or a dataset, see :func:`batch_of`) with their features under a
+    frozen ``encoder``, served by index on ``device``.
+
+    Where the set is a tensor, its features fit in :data:`FEATURE_BYTES` and the run reads at least as many images
+    as the set holds (``draws``), the images and their features are put on the device once (the features computed
+    in chunks of ``chunk``) and each mini-batch is indexed out of them: an image's features are then computed once,
+    not at every draw. A conv's output for one image does not depend on the other images of its batch, so the
+    features are those each mini-batch would have computed (to the last bit on the CPUs we measured; to float
+    rounding wherever a kernel blocks the batch otherwise). Otherwise each mini-batch is read and encoded as it
+    is drawn."""
+
+    def __init__(self, encoder: nn.Module, images, device: str | torch.device, draws: int, chunk: int = 64):
+        self.encoder, self.images, self.device = encoder, images, device
+        self.features = None
+        if isinstance(images, torch.Tensor) and len(images) and draws >= len(images):
+            with torch.no_grad():
+                one = encoder(to_device(images[:1], device))
+            if holds_features(one.numel() * one.element_size(), len(images), draws):
+                self.images = images.to(device)
+                with torch.no_grad():
+                    self.features = torch.cat([encoder(self.images[i : i + chunk])
+                                               for i in range(0, len(images), chunk)])
+
+    def __len__(self) -> int:
+        return len(self.images)
+
+    def batch(self, index: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:
+        """(images, features) of the images ``index`` (a CPU index tensor), on the device."""
+        if self.features is not None:
+            index = index.to(self.images.device)
+            return self.images[index], self.features[index]
+        x = to_device(batch_of(self.images, index), self.device)
+        with torch.no_grad():
+            return x, self.encoder(x)
+
+
+def mean_sse(decoder: nn.Module, encoded: EncodedImages, n: int | None = None, chunk: int = 64) -> float:
+    """Mean over the first ``n`` images of ``encoded`` (None: all) of the per-image sum of squared reconstruction
+    errors by ``decoder``, in chunks."""
+    n = len(encoded) if n is None else min(n, len(encoded))
+    total = 0.0
+    with torch.no_grad():
+        for start in range(0, n, chunk):
+            x, z = encoded.batch(torch.arange(start, min(n, start + chunk)))
+            total += float(sse(decoder(z, x.shape[-2:]), x).sum())
+    return total / n
+
+
 def train_dcn(encoder: nn.Module, decoder: nn.Module, train_images, held_out_images: torch.Tensor,
               schedule: Schedule, seed: int, device: str = "cpu", checkpoint: Path | None = None,
               callback: Callable[[int], None] | None = None, desc: str = "DCN") -> dict[str, list]:
     """Train ``decoder`` (in place) to invert the frozen ``encoder`` on ``train_images`` (an N×C×H×W CPU tensor
     or a dataset, see :func:`batch_of`) with :func:`fit`: mini-batches drawn with replacement, the MSRA start and
     the mini-batches from one generator seeded with ``seed``, and every ``eval_every`` iterations the mean SSE on
-    all of ``held_out_images`` (``held_out``). Returns :func:`fit`'s history."""
+    all of ``held_out_images`` (``held_out``). The features of both sets are computed once where they fit
+    (:class:`EncodedImages`). Returns :func:`fit`'s history."""
     if len(train_images) == 0 or len(held_out_images) == 0:
         raise ValueError("train_images and held_out_images must each hold at least one image")
+    encoder.to(device).eval().requires_grad_(False)
+    train = EncodedImages(encoder, train_images, device, schedule.iterations * schedule.batch)
+    evaluations = 0 if schedule.eval_every is None else math.ceil(schedule.iterations / schedule.eval_every)
+    held_out = EncodedImages(encoder, held_out_images, device, evaluations * len(held_out_images))
     while True:
         generator = torch.Generator().manual_seed(seed)
         msra_(decoder, generator)
-        encoder.to(device).eval().requires_grad_(False)
         decoder.to(device)
 
         def loss(index: torch.Tensor) -> torch.Tensor:
-            x = to_device(batch_of(train_images, index), device)
-            with torch.no_grad():
-                z = encoder(x)
+            x, z = train.batch(index)
             return sse(decoder(z, x.shape[-2:]), x).mean()
 
         try:
-            return fit(dict(decoder=decoder), loss, len(train_images), schedule, generator,
-                       evaluate=lambda: dict(held_out=mean_sse(encoder, decoder, held_out_images)),
+            return fit(dict(decoder=decoder), loss, len(train), schedule, generator,
+                       evaluate=lambda: dict(held_out=mean_sse(decoder, held_out)),
                        checkpoint=checkpoint, callback=callback, desc=desc)
         except RestartNeeded:
             continue

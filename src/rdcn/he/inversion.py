@@ -18,8 +18,8 @@ classification — one DCN per :class:`DCN` description, trained as one job and 
   (:func:`unit_rms`): information unchanged, scale removed, for random and trained encoders alike. The Gaussian σ
   sweep (Fig. 5b) is about that scale and runs on the raw features.
 - **Training** (Eq. 1): :func:`rdcn.core.training.train_dcn` (Adam, multistep decay, MSRA start, the DCN's seed
-  shared by the random and the trained encoder of a replicate, so their comparison is paired), checkpointed and
-  resumed; then the mean loss on ``eval_images`` training and held-out images (the generalization table) is measured
+  shared by the random and the trained encoder of a replicate, so their comparison is paired; each image's features
+  computed once where they fit in memory), checkpointed and resumed; then the mean loss on ``eval_images`` training and held-out images (the generalization table) is measured
   and stored with the weights, so reading a model never needs the data.
 """
 from __future__ import annotations
@@ -281,7 +281,7 @@ def _code() -> str:
     """A digest of the source code that makes a DCN (computed once per process)."""
     return cache.key({}, code=(architectures, operators, data, training, classifiers.fashion_images, random_encoder,
                                paper_scale, unit_rms, _fashion_set, _imagenet_set, _photo_set, encoder, decoder,
-                               mean_sse, train))
+                               train))
 
 
 def key(dcn: DCN, sizes, seed: int = 0, device: str = "cpu", data_dir: str = "") -> str:
@@ -310,16 +310,6 @@ def decoder(dcn: DCN, sizes) -> architectures.Decoder:
     return architectures.build_decoder(_layers(dcn, sizes), activation="leaky", upsample="zero", last="conv")
 
 
-def mean_sse(encoder: nn.Module, decoder: nn.Module, images: ImageSet, n: int) -> float:
-    """Mean per-image SSE over the first ``n`` of ``images``, in chunks (datasets are read as needed)."""
-    n = min(n, len(images))
-    total = 0.0
-    for start in range(0, n, 64):
-        x = training.batch_of(images.images, torch.arange(start, min(n, start + 64)))
-        total += float(training.sse(training.reconstruct(encoder, decoder, x), x).sum())
-    return total / n
-
-
 def train(dcn: dict, sizes, seed: int, device: str, data_dir: str, output: str, classifier: str | None) -> None:
     """The job: train the DCN ``dcn`` describes (a :class:`DCN` as a dict) at chapter 2's ``sizes``, then measure its
     mean loss on ``eval_images`` training and held-out images, and write weights, loss history, feature RMS and
@@ -337,27 +327,36 @@ def train(dcn: dict, sizes, seed: int, device: str, data_dir: str, output: str, 
     history = training.train_dcn(net, model, train_set.images, held_out.first(sizes.curve_images),
                                  schedule(spec, sizes), seeds.derive(seed, "dcn", spec.replicate), device,
                                  checkpoint=checkpoint, desc=spec.label)
-    evaluations = dict(train=mean_sse(net, model, train_set, sizes.eval_images),
-                       held_out=mean_sse(net, model, held_out, sizes.eval_images))
+    # the mean loss on the first eval_images of each set, encoded chunk by chunk (draws=0: no features held)
+    evaluations = {name: training.mean_sse(model, training.EncodedImages(net, images.images, device, draws=0),
+                                           sizes.eval_images)
+                   for name, images in (("train", train_set), ("held_out", held_out))}
     cache.save(cache.path_for("dcn", digest), dict(decoder=model.state_dict(), history=history, feature_rms=rms,
                                                    evaluations=evaluations, label=spec.label))
     checkpoint.unlink(missing_ok=True)
 
 
 @functools.lru_cache(maxsize=256)
-def step_flops(layers: tuple, size: int, batch: int) -> float:
-    """FLOPs of one DCN training step on ``layers`` (the encoder's forward pass, the DCN's forward and backward
-    passes on a mini-batch of ``batch`` images of ``size`` px), counted by :func:`rdcn.core.jobs.step_flops`."""
+def step_flops(layers: tuple, size: int, batch: int, images: int, iterations: int) -> float:
+    """FLOPs of one DCN training iteration on ``layers`` with mini-batches of ``batch`` images of ``size`` px, in a
+    run of ``iterations`` iterations on a set of ``images`` images: the DCN's forward and backward passes, and the
+    encoder's forward pass on the mini-batch — or, where the run computes each image's features once
+    (:func:`rdcn.core.training.holds_features`), that pass over the set shared out over the iterations. Counted by
+    :func:`rdcn.core.jobs.step_flops`."""
+    shapes = {}
 
-    def step(device: str) -> None:
-        net = architectures.build_encoder(layers).to(device)
+    def encode(device: str) -> None:
+        shapes["features"] = architectures.build_encoder(layers).to(device)(torch.zeros(1, 3, size, size,
+                                                                                        device=device)).shape
+
+    def decode(device: str) -> None:
         model = architectures.build_decoder(layers, activation="leaky", upsample="zero", last="conv").to(device)
-        x = torch.zeros(batch, 3, size, size, device=device)
-        with torch.no_grad():
-            z = net(x)
-        training.sse(model(z, x.shape[-2:]), x).mean().backward()
+        training.sse(model(torch.zeros(batch, *shapes["features"][1:], device=device), (size, size)),
+                     torch.zeros(batch, 3, size, size, device=device)).mean().backward()
 
-    return jobs.step_flops(step)
+    per_image = jobs.step_flops(encode)
+    held = training.holds_features(4 * math.prod(shapes["features"]), images, iterations * batch)
+    return jobs.step_flops(decode) + per_image * (images / iterations if held else batch)
 
 
 def job(dcn: DCN, sizes, seed: int = 0, device: str = "cpu", data_dir: str = "", count_flops: bool = True
@@ -368,11 +367,13 @@ def job(dcn: DCN, sizes, seed: int = 0, device: str = "cpu", data_dir: str = "",
     if dcn.encoder == "trained" and not classifiers.on_imagenet(sizes):
         needs = (classifiers.classifier_job(dcn.architecture, sizes, seed, device, dcn.width, False).key,)
     size = classifiers.image_size(dcn.architecture, sizes, dcn.domain)
-    flops = step_flops(_layers(dcn, sizes), size, sizes.batch) if count_flops else 0.0
+    iterations = schedule(dcn, sizes).iterations
+    flops = (step_flops(_layers(dcn, sizes), size, sizes.batch, sizes.train_images, iterations) if count_flops
+             else 0.0)
     output = key(dcn, sizes, seed, device, data_dir)
     return jobs.Job(output, dcn.label, "rdcn.he.inversion:train",
                     dict(dcn=asdict(dcn), sizes=sizes, seed=seed, device=device, data_dir=data_dir, output=output,
-                         classifier=needs[0] if needs else None), needs, flops, schedule(dcn, sizes).iterations)
+                         classifier=needs[0] if needs else None), needs, flops, iterations)
 
 
 @dataclass
