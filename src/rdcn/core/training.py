@@ -276,7 +276,7 @@ class EncodedImages:
     def batch(self, index: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:
         """(images, features) of the images ``index`` (a CPU index tensor), on the device."""
         if self.features is not None:
-            index = index.to(self.images.device)
+            index = to_device(index, self.images.device)  # to a GPU without waiting for it
             return self.images[index], self.features[index]
         x = to_device(batch_of(self.images, index), self.device)
         with torch.no_grad():
