@@ -19,8 +19,9 @@ classification — one DCN per :class:`DCN` description, trained as one job and 
   sweep (Fig. 5b) is about that scale and runs on the raw features.
 - **Training** (Eq. 1): :func:`rdcn.core.training.train_dcn` (Adam, multistep decay, MSRA start, the DCN's seed
   shared by the random and the trained encoder of a replicate, so their comparison is paired; each image's features
-  computed once where they fit in memory), checkpointed and resumed; then the mean loss on ``eval_images`` training and held-out images (the generalization table) is measured
-  and stored with the weights, so reading a model never needs the data.
+  computed once where they fit in memory), checkpointed and resumed; then the mean loss on ``eval_images`` training
+  and held-out images (the generalization table) is measured and stored with the weights, so reading a model never
+  needs the data.
 """
 from __future__ import annotations
 
