@@ -204,10 +204,10 @@ def _dcn_row(bench: Bench, architecture: str, layer: str, size: int, width: floa
         per_image = bench.time(functools.partial(training.EncodedImages, encoder, images, bench.device,
                                                  FEATURE_PASS_IMAGES), FEATURE_PASS_IMAGES, warmup, repeats)
         timed[True] += per_image * sizes.train_images / sizes.iterations
-    how = "features held" if held else "encoder per batch"
-    name = f"ch2 DCN step: {architecture} {layer}, {size} px, width {width:g}, {how} ({profile})"
+    how = "features computed once" if held else "encoder in every step"
+    name = f"ch2 DCN step: {architecture} {layer}, {size} px, width {width:g}, {how} ({profile} sizes)"
     return row(name, "training step", bench.device, timed[True], repeats, counted,
-               "literal zero-fill decoder, encoder per batch", timed[False])
+               "literal zero-fill decoder, encoder in every step", timed[False])
 
 
 def dcn_steps(bench: Bench) -> list[dict]:
