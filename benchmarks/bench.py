@@ -190,10 +190,7 @@ def _dcn_row(bench: Bench, architecture: str, layer: str, size: int, width: floa
     sizes = profiles.sizes("random_cnn_trained_dcn", profile)
     layers = architectures.cut(architectures.architecture(architecture, width=width), layer)
     counted = inversion.step_flops(layers, size, DCN_BATCH, sizes.train_images, sizes.iterations)
-    encoder, image = _random_encoder(architecture, layer, size, width, 1)
-    with torch.no_grad():
-        feature_bytes = encoder(image).numel() * 4  # float32 features of one image
-    held = training.holds_features(feature_bytes, sizes.train_images, sizes.iterations * DCN_BATCH)
+    held = inversion.features_held(layers, size, DCN_BATCH, sizes.train_images, sizes.iterations)
     timed = {}
     for fused in (True, False):
         step = dcn_step(architecture, layer, size, width, fused, held and fused, bench.device)

@@ -157,7 +157,6 @@ def simplified(layers: Layers, name: str, kind: str = "pooled") -> Layers:
     - ``"strided"`` (an alternative): the conv itself at stride s, kernel and padding of the first conv, which
       sees only the pixels under its kernel (a 3×3 conv at stride 16 sees 9 of every 256).
     """
-
     checks.choice("kind", kind, ("pooled", "strided"))
     part = cut(layers, name)
     first, last = convs(part)[0], convs(part)[-1]

@@ -338,26 +338,37 @@ def train(dcn: dict, sizes, seed: int, device: str, data_dir: str, output: str, 
 
 
 @functools.lru_cache(maxsize=256)
+def _features(layers: tuple, size: int) -> torch.Tensor:
+    """The encoder's features of one image of ``size`` px on the meta device (shapes and dtype, no arithmetic)."""
+    return architectures.build_encoder(layers).to("meta")(torch.zeros(1, 3, size, size, device="meta"))
+
+
+def features_held(layers: tuple, size: int, batch: int, images: int, iterations: int) -> bool:
+    """Whether a run of ``iterations`` mini-batches of ``batch`` on a set of ``images`` images of ``size`` px
+    computes each image's ``layers`` features once (:func:`rdcn.core.training.holds_features`, the rule
+    :class:`rdcn.core.training.EncodedImages` applies)."""
+    one = _features(layers, size)
+    return training.holds_features(one.numel() * one.element_size(), images, iterations * batch)
+
+
+@functools.lru_cache(maxsize=256)
 def step_flops(layers: tuple, size: int, batch: int, images: int, iterations: int) -> float:
     """FLOPs of one DCN training iteration on ``layers`` with mini-batches of ``batch`` images of ``size`` px, in a
     run of ``iterations`` iterations on a set of ``images`` images: the DCN's forward and backward passes, and the
     encoder's forward pass on the mini-batch — or, where the run computes each image's features once
-    (:func:`rdcn.core.training.holds_features`), that pass over the set shared out over the iterations. Counted by
+    (:func:`features_held`), that pass over the set shared out over the iterations. Counted by
     :func:`rdcn.core.jobs.step_flops`."""
-    shapes = {}
 
     def encode(device: str) -> None:
-        shapes["features"] = architectures.build_encoder(layers).to(device)(torch.zeros(1, 3, size, size,
-                                                                                        device=device)).shape
+        architectures.build_encoder(layers).to(device)(torch.zeros(1, 3, size, size, device=device))
 
     def decode(device: str) -> None:
         model = architectures.build_decoder(layers, activation="leaky", upsample="zero", last="conv").to(device)
-        training.sse(model(torch.zeros(batch, *shapes["features"][1:], device=device), (size, size)),
+        training.sse(model(torch.zeros(batch, *_features(layers, size).shape[1:], device=device), (size, size)),
                      torch.zeros(batch, 3, size, size, device=device)).mean().backward()
 
-    per_image = jobs.step_flops(encode)
-    held = training.holds_features(4 * math.prod(shapes["features"]), images, iterations * batch)
-    return jobs.step_flops(decode) + per_image * (images / iterations if held else batch)
+    held = features_held(layers, size, batch, images, iterations)
+    return jobs.step_flops(decode) + jobs.step_flops(encode) * (images / iterations if held else batch)
 
 
 def job(dcn: DCN, sizes, seed: int = 0, device: str = "cpu", data_dir: str = "", count_flops: bool = True
